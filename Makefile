@@ -1,0 +1,70 @@
+# wacast: `make run` starts the whole product locally; `make test` proves it works.
+# Both install what they need (venv, pip and npm packages, Debian packages) by themselves.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SAM_VENV := .tools/sam
+SAM := $(SAM_VENV)/bin/sam
+FUNCTIONS := $(wildcard functions/*)
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+export POWERTOOLS_TRACE_DISABLED := true
+export POWERTOOLS_METRICS_DISABLED := true
+
+.PHONY: help install run test lint fmt cfn unit integration e2e bench clean
+
+help:
+	@echo "make run    - the local stack (moto + pollers + scheduler + API :3000 + session host) and a demo"
+	@echo "make test   - lint, template checks, unit, integration and e2e tests"
+	@echo "make lint   - ruff + mypy;  make cfn - cfn-lint + sam validate;  make bench - benchmarks"
+
+$(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt session_host/requirements.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "wacast needs Python 3.11+"'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@# the shared layer and the repo root on the venv's path (what the Lambda layer and image do)
+	$(PY) -c 'import site, pathlib; pathlib.Path(site.getsitepackages()[0], "wacast-dev.pth").write_text("\n".join([str(pathlib.Path("layers/common").resolve()), str(pathlib.Path(".").resolve())]) + "\n")'
+	touch $@
+
+$(SAM): 
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==1.170.0
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) -m local
+
+test: lint cfn unit integration e2e
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy layers/common/wacast
+	MYPYPATH=layers/common $(VENV)/bin/mypy session_host
+	@for fn in $(FUNCTIONS); do echo "mypy $$fn"; MYPYPATH=layers/common:$$fn $(VENV)/bin/mypy $$fn || exit 1; done
+
+fmt: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+cfn: install $(SAM)
+	$(VENV)/bin/cfn-lint template.yaml
+	$(SAM) validate --lint --template template.yaml
+
+unit: install
+	$(PY) -m pytest tests/unit -q
+
+integration: install
+	$(PY) -m pytest tests/integration -q
+
+e2e: install
+	$(PY) -m pytest tests/e2e -q
+
+bench: install
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,36 @@
+"""The HTTP API: one FastAPI app, served by Mangum on Lambda and by uvicorn in the local stack."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from mangum import Mangum
+
+from routes import auth, health, messages
+from routes.errors import install_error_handlers
+from wacast.observability import logger
+
+
+def create_app() -> FastAPI:
+    api = FastAPI(
+        title="wacast",
+        version="0.1.0",
+        description="WhatsApp campaigns: paced, retried, never sent twice, tracked to read.",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    install_error_handlers(api)
+    for module in (health, auth, messages):
+        api.include_router(module.router)
+    return api
+
+
+app = create_app()
+_mangum = Mangum(app, lifespan="off")
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    response: dict[str, Any] = _mangum(event, context)
+    return response

@@ -1,0 +1,89 @@
+"""Register, log in, and who am I."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, Field
+
+from routes.deps import PrincipalDep, ServicesDep
+from routes.errors import ERRORS
+from wacast.domain.accounts import Account, Role, User
+from wacast.services.auth import Session
+
+router = APIRouter(prefix="/api/auth", tags=["auth"], responses=ERRORS)
+
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class RegisterRequest(BaseModel):
+    email: str = Field(pattern=EMAIL, max_length=254)
+    password: str = Field(min_length=8, max_length=256)
+    account_name: str = Field(default="My business", min_length=1, max_length=120)
+
+
+class LoginRequest(BaseModel):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=256)
+
+
+class UserOut(BaseModel):
+    id: str
+    email: str
+    role: Role
+
+
+class AccountOut(BaseModel):
+    id: str
+    name: str
+    default_sender_id: str | None
+    default_country: str
+
+
+class SessionOut(BaseModel):
+    token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+    user: UserOut
+    account: AccountOut
+
+
+class MeOut(BaseModel):
+    user: UserOut
+    account: AccountOut
+
+
+def _user(user: User) -> UserOut:
+    return UserOut(id=user.id, email=user.email, role=user.role)
+
+
+def _account(account: Account) -> AccountOut:
+    return AccountOut(
+        id=account.id,
+        name=account.name,
+        default_sender_id=account.default_sender_id,
+        default_country=account.settings.default_country,
+    )
+
+
+def _session(session: Session) -> SessionOut:
+    return SessionOut(
+        token=session.token, expires_at=session.expires_at, user=_user(session.user), account=_account(session.account)
+    )
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED)
+def register(body: RegisterRequest, services: ServicesDep) -> SessionOut:
+    return _session(services.auth.register(body.email, body.password, body.account_name))
+
+
+@router.post("/login")
+def login(body: LoginRequest, services: ServicesDep) -> SessionOut:
+    return _session(services.auth.login(body.email, body.password))
+
+
+@router.get("/me")
+def me(principal: PrincipalDep, services: ServicesDep) -> MeOut:
+    user, account = services.auth.me(principal)
+    return MeOut(user=_user(user), account=_account(account))

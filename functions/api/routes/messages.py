@@ -1,0 +1,94 @@
+"""The legacy /api/messages routes: same paths, meanings and request fields as the old system."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Header, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from routes.deps import PrincipalDep, ServicesDep
+from routes.errors import ERRORS
+from wacast.domain.messages import PENDING, Message, MessageStatus
+
+router = APIRouter(prefix="/api/messages", tags=["messages"], responses=ERRORS)
+
+
+class Camel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+
+
+class SendRequest(Camel):
+    phone: str = Field(min_length=3, max_length=32, description="E.164, or national with the account's country")
+    message: str = Field(min_length=1, max_length=4096)
+    sender_id: str | None = Field(default=None, max_length=64)
+    idempotency_key: str | None = Field(default=None, max_length=128)
+
+
+class StatusChangeOut(Camel):
+    status: MessageStatus
+    at: datetime
+    detail: str | None = None
+
+
+class JobOut(Camel):
+    job_id: str
+    status: MessageStatus
+    phone: str
+    sender_id: str
+    campaign_id: str | None = None
+    attempts: int
+    driver: str | None = None
+    fallback_used: bool = False
+    provider_message_id: str | None = None
+    last_error: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    history: list[StatusChangeOut] = Field(default_factory=list)
+
+
+def job_out(message: Message) -> JobOut:
+    return JobOut(
+        job_id=message.id,
+        status=message.status,
+        phone=message.phone,
+        sender_id=message.sender_id,
+        campaign_id=message.campaign_id,
+        attempts=message.attempts,
+        driver=message.driver,
+        fallback_used=message.fallback_used,
+        provider_message_id=message.provider_message_id,
+        last_error=message.last_error,
+        created_at=message.created_at,
+        updated_at=message.updated_at,
+        history=[StatusChangeOut(status=h.status, at=h.at, detail=h.detail) for h in message.history],
+    )
+
+
+@router.post(
+    "/send",
+    responses={202: {"model": JobOut, "description": "queued; the outcome is not known yet"}},
+)
+def send(
+    body: SendRequest,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    response: Response,
+    idempotency_key: str | None = Header(default=None, max_length=128),
+) -> JobOut:
+    """Send one message now. Waits up to ~10 s for the outcome: 200 with the outcome and the driver
+    used, or 202 with the job id to poll."""
+    message = services.messaging.send_direct(
+        principal, body.phone, body.message, body.sender_id, body.idempotency_key or idempotency_key
+    )
+    message = services.messaging.wait_for_outcome(message, services.settings.send_wait_seconds)
+    if message.status in PENDING:
+        response.status_code = status.HTTP_202_ACCEPTED
+    return job_out(message)
+
+
+@router.get("/queue/job/{job_id}")
+def job(job_id: str, principal: PrincipalDep, services: ServicesDep) -> JobOut:
+    """The status of one message and its history."""
+    return job_out(services.messaging.job(principal, job_id))

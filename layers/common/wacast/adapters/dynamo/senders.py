@@ -1,0 +1,115 @@
+"""Senders: pk ACCT#{account}, sk SENDER#{sender}; gsi1 SENDERS / {sender} lets the host list them all.
+
+Configuration (API) and session state (host) are separate attributes, updated separately, so the two
+writers never overwrite each other.
+"""
+
+from __future__ import annotations
+
+import json
+
+from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.expressions.update import Action
+
+from wacast.adapters.dynamo.table import Gsi1, TableModel
+from wacast.domain.pacing import PacingPolicy
+from wacast.domain.senders import Sender, SenderState
+
+
+class SenderModel(TableModel):
+    id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    phone = UnicodeAttribute(null=True)
+    display_name = UnicodeAttribute(default="")
+    drivers_json = UnicodeAttribute(default="[]")
+    pacing_json = UnicodeAttribute(default="{}")
+    state = UnicodeAttribute(default=SenderState.NEW.value)
+    state_since = UTCDateTimeAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+    qr = UnicodeAttribute(null=True)
+    qr_updated_at = UTCDateTimeAttribute(null=True)
+    pairing_code = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    all_senders = Gsi1()
+
+
+STATE_FIELDS = ("state", "state_since", "last_error", "qr", "qr_updated_at", "pairing_code")
+
+
+def sender_key(account_id: str, sender_id: str) -> tuple[str, str]:
+    return f"ACCT#{account_id}", f"SENDER#{sender_id}"
+
+
+def _model(sender: Sender) -> SenderModel:
+    return SenderModel(
+        *sender_key(sender.account_id, sender.id),
+        id=sender.id,
+        account_id=sender.account_id,
+        phone=sender.phone,
+        display_name=sender.display_name,
+        drivers_json=json.dumps(sender.drivers),
+        pacing_json=sender.pacing.model_dump_json(),
+        state=sender.state.value,
+        state_since=sender.state_since,
+        last_error=sender.last_error,
+        qr=sender.qr,
+        qr_updated_at=sender.qr_updated_at,
+        pairing_code=sender.pairing_code,
+        created_at=sender.created_at,
+        gsi1pk="SENDERS",
+        gsi1sk=sender.id,
+    )
+
+
+def _sender(model: SenderModel) -> Sender:
+    return Sender(
+        id=model.id,
+        account_id=model.account_id,
+        phone=model.phone,
+        display_name=model.display_name,
+        drivers=json.loads(model.drivers_json),
+        pacing=PacingPolicy.model_validate_json(model.pacing_json),
+        state=SenderState(model.state),
+        state_since=model.state_since,
+        last_error=model.last_error,
+        qr=model.qr,
+        qr_updated_at=model.qr_updated_at,
+        pairing_code=model.pairing_code,
+        created_at=model.created_at,
+    )
+
+
+class DynamoSenderRepository:
+    """Senders in DynamoDB."""
+
+    def create(self, sender: Sender) -> None:
+        _model(sender).save(condition=SenderModel.pk.does_not_exist())
+
+    def get(self, account_id: str, sender_id: str) -> Sender | None:
+        try:
+            return _sender(SenderModel.get(*sender_key(account_id, sender_id), consistent_read=True))
+        except SenderModel.DoesNotExist:
+            return None
+
+    def list_for_account(self, account_id: str) -> list[Sender]:
+        return [_sender(m) for m in SenderModel.query(f"ACCT#{account_id}", SenderModel.sk.startswith("SENDER#"))]
+
+    def list_all(self) -> list[Sender]:
+        return [_sender(m) for m in SenderModel.all_senders.query("SENDERS")]
+
+    def save(self, sender: Sender) -> None:
+        _model(sender).save()
+
+    def save_state(self, sender: Sender) -> None:
+        """Write only the session-state attributes (the host's part of the item)."""
+        actions: list[Action] = []
+        for name in STATE_FIELDS:
+            value = getattr(sender, name)
+            attribute = getattr(SenderModel, name)
+            value = value.value if isinstance(value, SenderState) else value
+            actions.append(attribute.remove() if value is None else attribute.set(value))
+        SenderModel(*sender_key(sender.account_id, sender.id)).update(
+            actions=actions, condition=SenderModel.pk.exists()
+        )

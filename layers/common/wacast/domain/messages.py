@@ -1,0 +1,177 @@
+"""The delivery state machine: message statuses, the transitions allowed between them, and outcomes.
+
+QUEUED -> SENDING -> SENT -> DELIVERED -> READ, plus RETRYING, FAILED, SKIPPED and UNKNOWN.
+Every transition is applied by a conditional write on the status it starts from, so two workers
+can never both own a message. This module decides what is allowed; adapters enforce it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class MessageStatus(StrEnum):
+    QUEUED = "QUEUED"
+    SENDING = "SENDING"
+    RETRYING = "RETRYING"
+    SENT = "SENT"
+    DELIVERED = "DELIVERED"
+    READ = "READ"
+    FAILED = "FAILED"
+    SKIPPED = "SKIPPED"
+    UNKNOWN = "UNKNOWN"
+
+
+S = MessageStatus
+
+#: A worker may claim a message only from these statuses.
+CLAIMABLE = frozenset({S.QUEUED, S.RETRYING})
+#: Not yet settled: the message still waits for (another) send attempt or is being sent.
+PENDING = frozenset({S.QUEUED, S.SENDING, S.RETRYING})
+#: Settled: nothing will try to send it again.
+SETTLED = frozenset(MessageStatus) - PENDING
+
+TRANSITIONS: dict[MessageStatus, frozenset[MessageStatus]] = {
+    S.QUEUED: frozenset({S.SENDING, S.SKIPPED, S.FAILED}),
+    S.RETRYING: frozenset({S.SENDING, S.SKIPPED, S.FAILED}),
+    # SENDING -> SENDING (re-claim) and SENDING -> SKIPPED only when the dead worker never called the driver.
+    S.SENDING: frozenset({S.SENDING, S.SENT, S.RETRYING, S.FAILED, S.SKIPPED, S.UNKNOWN}),
+    S.SENT: frozenset({S.DELIVERED, S.READ}),
+    S.DELIVERED: frozenset({S.READ}),
+    # A receipt from the recipient proves an UNKNOWN send happened.
+    S.UNKNOWN: frozenset({S.SENT, S.DELIVERED, S.READ}),
+    S.READ: frozenset(),
+    S.FAILED: frozenset(),
+    S.SKIPPED: frozenset(),
+}
+
+#: Receipts only ever move a message forward along this ladder.
+RECEIPT_RANK: dict[MessageStatus, int] = {S.UNKNOWN: 0, S.SENT: 1, S.DELIVERED: 2, S.READ: 3}
+
+#: Campaign counters: each status is counted in exactly one bucket.
+COUNTER_OF: dict[MessageStatus, str] = {
+    S.QUEUED: "queued",
+    S.SENDING: "queued",
+    S.RETRYING: "queued",
+    S.SENT: "sent",
+    S.DELIVERED: "delivered",
+    S.READ: "read",
+    S.FAILED: "failed",
+    S.SKIPPED: "skipped",
+    S.UNKNOWN: "unknown",
+}
+COUNTERS = ("queued", "sent", "delivered", "read", "failed", "skipped", "unknown")
+
+
+def can_transition(old: MessageStatus, new: MessageStatus) -> bool:
+    return new in TRANSITIONS[old]
+
+
+def sources_of(new: MessageStatus) -> frozenset[MessageStatus]:
+    """Every status from which `new` may be reached (the condition of the conditional write)."""
+    return frozenset(old for old, targets in TRANSITIONS.items() if new in targets)
+
+
+def counter_delta(old: MessageStatus | None, new: MessageStatus) -> dict[str, int]:
+    """How campaign counters move when a message goes from `old` (None: newly created) to `new`."""
+    if old is not None and COUNTER_OF[old] == COUNTER_OF[new]:
+        return {}
+    delta = {COUNTER_OF[new]: 1}
+    if old is None:
+        delta["total"] = 1
+    else:
+        delta[COUNTER_OF[old]] = -1
+    return delta
+
+
+def receipt_target(current: MessageStatus, receipt: MessageStatus) -> MessageStatus | None:
+    """The status a receipt moves a message to, or None when it would not move it forward."""
+    if current not in RECEIPT_RANK or receipt not in RECEIPT_RANK:
+        return None
+    return receipt if RECEIPT_RANK[receipt] > RECEIPT_RANK[current] else None
+
+
+def message_id_for(campaign_id: str, contact_id: str, run: int = 0) -> str:
+    """Deterministic id: dispatching the same (campaign, run, contact) twice yields the same message."""
+    digest = hashlib.sha256(f"{campaign_id}:{run}:{contact_id}".encode()).hexdigest()
+    return f"m_{digest[:24]}"
+
+
+def retry_delay_seconds(attempts: int, rng: random.Random, base: float = 2.0, cap: float = 900.0) -> int:
+    """Exponential backoff with jitter: 2 s, 4 s, 8 s ... (attempts counts failures so far, from 1)."""
+    raw = base ** max(1, attempts)
+    return max(1, min(int(cap), round(raw * rng.uniform(0.8, 1.25))))
+
+
+class StatusChange(BaseModel):
+    status: MessageStatus
+    at: datetime
+    detail: str | None = None
+
+
+class Message(BaseModel):
+    """One WhatsApp message to one recipient, from one sender."""
+
+    id: str
+    account_id: str
+    sender_id: str
+    phone: str
+    body: str
+    status: MessageStatus = S.QUEUED
+    version: int = 0
+    campaign_id: str | None = None
+    contact_id: str | None = None
+    run: int = 0
+    attempts: int = 0
+    driver: str | None = None
+    fallback_used: bool = False
+    provider_message_id: str | None = None
+    last_error: str | None = None
+    history: list[StatusChange] = Field(default_factory=list)
+    created_at: datetime
+    updated_at: datetime
+    send_at: datetime | None = None
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = None
+    #: Set just before the driver is called. A dead worker's claim without it never reached WhatsApp.
+    driver_called_at: datetime | None = None
+
+
+class OutcomeKind(StrEnum):
+    SENT = "sent"
+    TRANSIENT = "transient"  # definitely not sent; may work later
+    PERMANENT = "permanent"  # definitely not sent; never will (not on WhatsApp, invalid)
+    UNKNOWN = "unknown"  # the request may have reached WhatsApp
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """What a driver (or the driver chain) reports about one send."""
+
+    kind: OutcomeKind
+    driver: str
+    provider_message_id: str | None = None
+    reason: str | None = None
+    fallback_used: bool = False
+
+    @classmethod
+    def sent(cls, driver: str, provider_message_id: str) -> SendOutcome:
+        return cls(OutcomeKind.SENT, driver, provider_message_id=provider_message_id)
+
+    @classmethod
+    def transient(cls, driver: str, reason: str) -> SendOutcome:
+        return cls(OutcomeKind.TRANSIENT, driver, reason=reason)
+
+    @classmethod
+    def permanent(cls, driver: str, reason: str) -> SendOutcome:
+        return cls(OutcomeKind.PERMANENT, driver, reason=reason)
+
+    @classmethod
+    def unknown(cls, driver: str, reason: str) -> SendOutcome:
+        return cls(OutcomeKind.UNKNOWN, driver, reason=reason)

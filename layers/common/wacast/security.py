@@ -1,0 +1,71 @@
+"""Password hashing (argon2) and access tokens (JWT, HS256, expiring)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from wacast.domain.accounts import Principal, Role
+from wacast.domain.errors import Unauthorized
+
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("timing-equaliser")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Constant-ish time: an unknown user still costs one argon2 verification."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+class TokenService:
+    """Issues and verifies the JWTs the API accepts as `Authorization: Bearer ...`."""
+
+    ALGORITHM = "HS256"
+
+    def __init__(self, secret: str, ttl: timedelta, issuer: str = "wacast") -> None:
+        if len(secret) < 32:
+            raise ValueError("the JWT secret must be at least 32 characters")
+        self._secret = secret
+        self._ttl = ttl
+        self._issuer = issuer
+
+    def issue(self, principal: Principal, now: datetime) -> tuple[str, datetime]:
+        expires = now + self._ttl
+        claims: dict[str, Any] = {
+            "sub": principal.user_id,
+            "acct": principal.account_id,
+            "role": principal.role.value,
+            "email": principal.email,
+            "iss": self._issuer,
+            "iat": int(now.timestamp()),
+            "exp": int(expires.timestamp()),
+        }
+        return jwt.encode(claims, self._secret, algorithm=self.ALGORITHM), expires
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[self.ALGORITHM],
+                issuer=self._issuer,
+                options={"require": ["exp", "sub", "acct", "role"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("the token has expired") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("the token is not valid") from exc
+        return Principal(
+            account_id=claims["acct"], user_id=claims["sub"], role=Role(claims["role"]), email=claims.get("email")
+        )

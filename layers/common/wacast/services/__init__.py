@@ -1,0 +1,1 @@
+"""Use cases. Services talk only to ports; bootstrap wires the adapters."""

@@ -1,0 +1,232 @@
+"""The send path of one outbox message, run by the session host: claim, send, record one outcome.
+
+It follows the state machine in wacast.domain.messages exactly:
+- the claim (QUEUED|RETRYING -> SENDING, with a lease) is written immediately before the driver call,
+  and `driver_called_at` is written between the two, so a dead worker's claim tells whether the
+  driver may have been reached (-> UNKNOWN) or certainly was not (-> claim again);
+- deferrals (pacing, a disconnected sender, a paused campaign) never count as attempts;
+- a settled message that is delivered again is acknowledged and dropped.
+The service decides; the consumer applies the returned Disposition to SQS.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from wacast import observability as obs
+from wacast.domain.errors import StaleState
+from wacast.domain.messages import SETTLED, Message, MessageStatus, OutcomeKind, SendOutcome, retry_delay_seconds
+from wacast.domain.senders import Sender
+from wacast.observability import logger
+from wacast.ports import (
+    CampaignStates,
+    Clock,
+    DriverChain,
+    MessageRepository,
+    OptOutRepository,
+    PacingGuard,
+    SenderRepository,
+)
+
+S = MessageStatus
+
+
+class Act(StrEnum):
+    ACK = "ack"  # done with it: delete from the queue
+    RETRY = "retry"  # transient failure: visible again after `seconds` (counts toward the DLQ)
+    DEFER = "defer"  # not now: re-enqueue a fresh copy with `seconds` delay, delete the original
+    WAIT = "wait"  # someone else holds it: look again after `seconds`
+
+
+@dataclass(frozen=True)
+class Disposition:
+    act: Act
+    seconds: int = 0
+    reason: str = ""
+
+
+ACK = Disposition(Act.ACK)
+INLINE_WAIT_LIMIT = 15.0  # a pacing wait up to this long is slept in the host; longer ones defer
+PAUSED_RECHECK = 60
+DISCONNECTED_RECHECK = 30
+
+
+@dataclass
+class DeliveryConfig:
+    host_id: str
+    lease_seconds: float = 60.0
+
+
+class DeliveryService:
+    """Delivers one outbox message at a time, exactly as the state machine says."""
+
+    def __init__(
+        self,
+        messages: MessageRepository,
+        senders: SenderRepository,
+        chain: DriverChain,
+        pacing: PacingGuard,
+        optouts: OptOutRepository,
+        campaigns: CampaignStates,
+        clock: Clock,
+        config: DeliveryConfig,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.messages = messages
+        self.senders = senders
+        self.chain = chain
+        self.pacing = pacing
+        self.optouts = optouts
+        self.campaigns = campaigns
+        self.clock = clock
+        self.config = config
+        self.rng = rng or random.Random()
+
+    def handle(self, body: dict[str, Any]) -> Disposition:
+        message = self.messages.get(str(body.get("message_id", "")))
+        if message is None:
+            logger.warning("outbox message for an unknown message id", body=body)
+            return ACK
+        try:
+            return self._deliver(message)
+        except StaleState:
+            # Someone changed the message between our read and our write: look again shortly.
+            logger.info("message changed meanwhile; re-checking", message_id=message.id)
+            return Disposition(Act.WAIT, 5, "changed meanwhile")
+
+    def _deliver(self, message: Message) -> Disposition:
+        if message.status in SETTLED:
+            return ACK  # a duplicate delivery of a message that is already settled
+        if message.status is S.SENDING:
+            held = self._recover_claim(message)
+            if held is not None:
+                return held
+        blocked = self._gatekeep(message)
+        if blocked is not None:
+            return blocked
+        sender = self.senders.get(message.account_id, message.sender_id)
+        if sender is None:
+            self._settle(message, S.FAILED, "the sender no longer exists")
+            return ACK
+        if not self.chain.is_ready(sender):
+            return self._defer(message, DISCONNECTED_RECHECK, "sender not connected")
+        wait = self._reserve_slot(sender)
+        if wait > 0:
+            return self._defer(message, wait, "pacing")
+        return self._send(message, sender)
+
+    def _recover_claim(self, message: Message) -> Disposition | None:
+        """A redelivered message found SENDING: either someone holds it, or its worker died."""
+        now = self.clock.now()
+        if message.lease_expires_at is not None and message.lease_expires_at > now:
+            return Disposition(Act.WAIT, max(1, int((message.lease_expires_at - now).total_seconds()) + 1), "leased")
+        if message.driver_called_at is not None:
+            self._settle(message, S.UNKNOWN, "the worker stopped during the driver call")
+            obs.emit(obs.MESSAGES_UNKNOWN)
+            return ACK
+        return None  # the worker died before calling the driver: nothing reached WhatsApp, claim again
+
+    def _gatekeep(self, message: Message) -> Disposition | None:
+        """Campaign state and opt-out: checked right before the claim, so they are current."""
+        if message.campaign_id is not None:
+            status = self.campaigns.status_of(message.account_id, message.campaign_id)
+            if status == "paused":
+                return self._defer(message, PAUSED_RECHECK, "campaign paused")
+            if status in (None, "cancelled"):
+                self._settle(message, S.SKIPPED, "campaign cancelled" if status else "campaign deleted")
+                return ACK
+        if self.optouts.is_opted_out(message.account_id, message.phone):
+            self._settle(message, S.SKIPPED, "opted out")
+            return ACK
+        return None
+
+    def _reserve_slot(self, sender: Sender) -> int:
+        for _ in range(8):  # bounded: each wait is at most INLINE_WAIT_LIMIT
+            wait = self.pacing.reserve(sender, self.clock.now())
+            if wait <= 0:
+                return 0
+            if wait > INLINE_WAIT_LIMIT:
+                return int(wait) + 1
+            self.clock.sleep(wait)
+        return int(INLINE_WAIT_LIMIT)
+
+    def _send(self, message: Message, sender: Sender) -> Disposition:
+        now = self.clock.now()
+        claimed = self.messages.transition(
+            message,
+            S.SENDING,
+            now,
+            detail=f"claimed by {self.config.host_id}",
+            changes={
+                "lease_owner": self.config.host_id,
+                "lease_expires_at": now + timedelta(seconds=self.config.lease_seconds),
+                "driver_called_at": None,
+            },
+        )
+        claimed = self.messages.mark_driver_called(claimed, self.clock.now())
+        started = self.clock.now()
+        try:
+            outcome = self.chain.send(sender, claimed.phone, claimed.body)
+        except Exception as exc:  # a driver bug: we cannot know whether WhatsApp got it
+            logger.exception("driver raised", message_id=claimed.id)
+            outcome = SendOutcome.unknown("chain", f"driver raised {type(exc).__name__}")
+        latency_ms = (self.clock.now() - started).total_seconds() * 1000
+        return self._record(claimed, outcome, latency_ms)
+
+    def _record(self, message: Message, outcome: SendOutcome, latency_ms: float) -> Disposition:
+        lease_cleared = {"lease_owner": None, "lease_expires_at": None}
+        if outcome.kind is OutcomeKind.SENT:
+            self._settle(
+                message,
+                S.SENT,
+                f"sent via {outcome.driver}" + (" (fallback)" if outcome.fallback_used else ""),
+                driver=outcome.driver,
+                provider_message_id=outcome.provider_message_id,
+                fallback_used=outcome.fallback_used,
+                **lease_cleared,
+            )
+            obs.emit(obs.MESSAGES_SENT, Driver=outcome.driver)
+            obs.emit(obs.SEND_LATENCY, latency_ms, "Milliseconds")
+            if outcome.fallback_used:
+                obs.emit(obs.FALLBACK_USED)
+            logger.info("message sent", message_id=message.id, driver=outcome.driver, fallback=outcome.fallback_used)
+            return ACK
+        if outcome.kind is OutcomeKind.TRANSIENT:
+            attempts = message.attempts + 1
+            self.messages.transition(
+                message,
+                S.RETRYING,
+                self.clock.now(),
+                detail=outcome.reason,
+                changes={"attempts": attempts, "last_error": outcome.reason, "driver_called_at": None, **lease_cleared},
+            )
+            delay = retry_delay_seconds(attempts, self.rng)
+            logger.info("send failed, will retry", message_id=message.id, reason=outcome.reason, delay=delay)
+            return Disposition(Act.RETRY, delay, outcome.reason or "transient")
+        status = S.FAILED if outcome.kind is OutcomeKind.PERMANENT else S.UNKNOWN
+        self._settle(message, status, outcome.reason, driver=outcome.driver, last_error=outcome.reason, **lease_cleared)
+        if status is S.FAILED:
+            obs.emit(obs.MESSAGES_FAILED, Reason=_reason_dimension(outcome.reason))
+        else:
+            obs.emit(obs.MESSAGES_UNKNOWN)
+        logger.info("send settled", message_id=message.id, status=status, reason=outcome.reason)
+        return ACK
+
+    def _settle(self, message: Message, status: MessageStatus, detail: str | None, **changes: Any) -> Message:
+        if status in (S.FAILED, S.UNKNOWN, S.SKIPPED) and "last_error" not in changes and detail:
+            changes["last_error"] = detail
+        return self.messages.transition(message, status, self.clock.now(), detail=detail, changes=changes)
+
+    def _defer(self, message: Message, seconds: int, reason: str) -> Disposition:
+        obs.emit(obs.MESSAGES_DEFERRED)
+        logger.info("message deferred", message_id=message.id, reason=reason, seconds=seconds)
+        return Disposition(Act.DEFER, seconds, reason)
+
+
+def _reason_dimension(reason: str | None) -> str:
+    """A low-cardinality metric dimension: drivers write reasons as `code: detail`."""
+    return (reason or "unknown").split(":", 1)[0].strip()[:64] or "unknown"

@@ -1,0 +1,112 @@
+"""What the events function does with what happens on WhatsApp: receipts, incoming messages,
+and changes of sender state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from wacast import observability as obs
+from wacast.domain.errors import StaleState
+from wacast.domain.messages import Message, MessageStatus, receipt_target
+from wacast.domain.optout import is_stop_keyword
+from wacast.observability import logger
+from wacast.ports import AccountRepository, MessageRepository, OptOutRepository
+
+STALE_RETRIES = 5
+
+
+class ReceiptEvent(BaseModel):
+    type: Literal["receipt"] = "receipt"
+    account_id: str
+    sender_id: str
+    provider_message_ids: list[str] = Field(min_length=1)
+    status: Literal["DELIVERED", "READ"]
+    recipient: str | None = None
+    at: datetime
+
+
+class IncomingEvent(BaseModel):
+    type: Literal["incoming"] = "incoming"
+    account_id: str
+    sender_id: str
+    sender_phone: str = Field(description="who wrote to us, E.164")
+    text: str = ""
+    at: datetime
+
+
+class SenderStateEvent(BaseModel):
+    type: Literal["sender_state"] = "sender_state"
+    account_id: str
+    sender_id: str
+    state: str
+    error: str | None = None
+    at: datetime
+
+
+class EventsService:
+    """Applies events from the session host to messages and contacts."""
+
+    def __init__(self, messages: MessageRepository, optouts: OptOutRepository, accounts: AccountRepository) -> None:
+        self.messages = messages
+        self.optouts = optouts
+        self.accounts = accounts
+
+    def on_receipt(self, event: ReceiptEvent) -> int:
+        """Move each message forward to DELIVERED/READ. Out-of-order receipts never move one back.
+        Returns how many messages moved."""
+        moved = 0
+        for provider_id in event.provider_message_ids:
+            message = self.messages.find_by_provider_id(event.sender_id, provider_id)
+            if message is None and event.recipient:
+                message = self._settle_unknown(event, provider_id)
+            if message is not None and self._advance(message, MessageStatus(event.status), event.at):
+                moved += 1
+        return moved
+
+    def on_incoming(self, event: IncomingEvent) -> bool:
+        """An incoming stop keyword opts its writer out. Returns True when it did."""
+        account = self.accounts.get(event.account_id)
+        keywords = account.settings.stop_keywords if account else None
+        if not is_stop_keyword(event.text, keywords):
+            return False
+        self.optouts.opt_out(event.account_id, event.sender_phone, "keyword", event.at)
+        logger.info("opted out by keyword", account_id=event.account_id, sender_id=event.sender_id)
+        return True
+
+    def on_sender_state(self, event: SenderStateEvent) -> None:
+        logger.info("sender state changed", sender_id=event.sender_id, state=event.state, error=event.error)
+
+    def _settle_unknown(self, event: ReceiptEvent, provider_id: str) -> Message | None:
+        """A receipt for a message id we never recorded, from a recipient we have an UNKNOWN send to:
+        that send did happen. The oldest UNKNOWN one takes the provider id."""
+        assert event.recipient is not None
+        candidates = sorted(self.messages.find_unknown_to(event.sender_id, event.recipient), key=lambda m: m.created_at)
+        for candidate in candidates:
+            try:
+                return self.messages.transition(
+                    candidate,
+                    MessageStatus.SENT,
+                    event.at,
+                    detail="a receipt proved the send",
+                    changes={"provider_message_id": provider_id},
+                )
+            except StaleState:
+                continue
+        return None
+
+    def _advance(self, message: Message, receipt: MessageStatus, at: datetime) -> bool:
+        for _ in range(STALE_RETRIES):
+            target = receipt_target(message.status, receipt)
+            if target is None:
+                return False
+            try:
+                self.messages.transition(message, target, at, detail=f"{receipt.lower()} receipt")
+            except StaleState:
+                message = self.messages.get(message.id) or message
+                continue
+            obs.emit(obs.DELIVERED if target is MessageStatus.DELIVERED else obs.READ)
+            return True
+        raise StaleState("the message kept changing", details={"message_id": message.id})

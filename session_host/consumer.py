@@ -1,0 +1,171 @@
+"""The outbox consumer: long-polls SQS, runs each message through the DeliveryService on its
+sender's lane (one message at a time per sender), and applies the returned Disposition to SQS.
+
+Messages waiting on a lane keep their visibility extended by a heartbeat. On stop, the message in
+progress on each lane finishes; the waiting ones are handed back to SQS at once (visibility 0).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass
+
+from wacast.observability import logger
+from wacast.ports import Queue, QueueMessage
+from wacast.services.delivery import Act, DeliveryService, Disposition
+
+VISIBILITY_SECONDS = 120
+HEARTBEAT_EVERY = 30.0
+
+
+@dataclass
+class _Held:
+    message: QueueMessage
+    extended_at: float
+
+
+class OutboxConsumer:
+    def __init__(self, outbox: Queue, delivery: DeliveryService, max_in_flight: int = 50, wait_seconds: int = 20):
+        self.outbox = outbox
+        self.delivery = delivery
+        self.max_in_flight = max_in_flight
+        self.wait_seconds = wait_seconds
+        self._lanes: dict[str, queue.Queue[QueueMessage | None]] = {}
+        self._lane_threads: list[threading.Thread] = []
+        self._held: dict[str, _Held] = {}
+        self._held_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._poller: threading.Thread | None = None
+        self._heartbeat: threading.Thread | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._poller = threading.Thread(target=self._poll_loop, name="outbox-poller", daemon=True)
+        self._heartbeat = threading.Thread(target=self._heartbeat_loop, name="outbox-heartbeat", daemon=True)
+        self._poller.start()
+        self._heartbeat.start()
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Graceful: stop polling, finish in-progress sends, give every waiting message back to SQS."""
+        self._stopping.set()
+        if self._poller:
+            self._poller.join(timeout=self.wait_seconds + 5)
+        for lane in self._lanes.values():
+            self._release_waiting(lane)
+            lane.put(None)
+        deadline = time.monotonic() + timeout
+        for thread in self._lane_threads:
+            thread.join(timeout=max(0.1, deadline - time.monotonic()))
+        logger.info("outbox consumer stopped", still_held=len(self._held))
+
+    @property
+    def in_flight(self) -> int:
+        with self._held_lock:
+            return len(self._held)
+
+    # -- polling ------------------------------------------------------------------------------
+
+    def _poll_loop(self) -> None:
+        while not self._stopping.is_set():
+            room = self.max_in_flight - self.in_flight
+            if room <= 0:
+                self._stopping.wait(0.2)
+                continue
+            try:
+                batch = self.outbox.receive(max_messages=min(10, room), wait_seconds=self.wait_seconds)
+            except Exception:
+                logger.exception("outbox receive failed; backing off")
+                self._stopping.wait(2.0)
+                continue
+            for message in batch:
+                if self._stopping.is_set():
+                    self._safe(self.outbox.change_visibility, message, 0)
+                    continue
+                with self._held_lock:
+                    self._held[message.receipt_handle] = _Held(message, time.monotonic())
+                self._lane(str(message.body.get("sender_id", "?"))).put(message)
+
+    def _lane(self, sender_id: str) -> queue.Queue[QueueMessage | None]:
+        lane = self._lanes.get(sender_id)
+        if lane is None:
+            lane = queue.Queue()
+            self._lanes[sender_id] = lane
+            thread = threading.Thread(target=self._lane_loop, args=(lane,), name=f"lane-{sender_id}", daemon=True)
+            self._lane_threads.append(thread)
+            thread.start()
+        return lane
+
+    def _lane_loop(self, lane: queue.Queue[QueueMessage | None]) -> None:
+        while True:
+            message = lane.get()
+            if message is None:
+                return
+            if self._stopping.is_set():
+                self._give_back(message)
+                continue
+            try:
+                disposition = self.delivery.handle(message.body)
+            except Exception:
+                # Unexpected (AWS outage...): leave it to SQS; it comes back after the visibility timeout.
+                logger.exception("delivery failed unexpectedly", message_id=message.message_id)
+                self._forget(message)
+                continue
+            self.apply(message, disposition)
+
+    # -- applying a disposition -----------------------------------------------------------------
+
+    def apply(self, message: QueueMessage, disposition: Disposition) -> None:
+        try:
+            if disposition.act is Act.ACK:
+                self.outbox.delete(message)
+            elif disposition.act in (Act.RETRY, Act.WAIT):
+                self.outbox.change_visibility(message, disposition.seconds)
+            else:  # DEFER: a fresh copy with a delay, so the deferral never counts as a receive
+                self._defer(message, disposition.seconds)
+        except Exception:
+            logger.exception("could not apply disposition", act=disposition.act, message_id=message.message_id)
+        finally:
+            self._forget(message)
+
+    def _defer(self, message: QueueMessage, seconds: int) -> None:
+        self.outbox.send(message.body, delay_seconds=min(900, max(0, seconds)))
+        self.outbox.delete(message)
+
+    # -- visibility -----------------------------------------------------------------------------
+
+    def _heartbeat_loop(self) -> None:
+        while not self._stopping.wait(HEARTBEAT_EVERY / 3):
+            now = time.monotonic()
+            with self._held_lock:
+                due = [h for h in self._held.values() if now - h.extended_at >= HEARTBEAT_EVERY]
+                for held in due:
+                    held.extended_at = now
+            for held in due:
+                self._safe(self.outbox.change_visibility, held.message, VISIBILITY_SECONDS)
+
+    def _release_waiting(self, lane: queue.Queue[QueueMessage | None]) -> None:
+        while True:
+            try:
+                message = lane.get_nowait()
+            except queue.Empty:
+                return
+            if message is not None:
+                self._give_back(message)
+
+    def _give_back(self, message: QueueMessage) -> None:
+        self._safe(self.outbox.change_visibility, message, 0)
+        self._forget(message)
+
+    def _forget(self, message: QueueMessage) -> None:
+        with self._held_lock:
+            self._held.pop(message.receipt_handle, None)
+
+    @staticmethod
+    def _safe(fn: object, *args: object) -> None:
+        try:
+            fn(*args)  # type: ignore[operator]
+        except Exception:
+            logger.exception("SQS call failed")

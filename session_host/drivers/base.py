@@ -1,0 +1,49 @@
+"""What every driver offers the host, and what the host offers every driver back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from wacast.domain.messages import SendOutcome
+from wacast.domain.senders import Sender, SenderState
+
+
+class DriverEvents(Protocol):
+    """Callbacks a driver makes as things happen on WhatsApp. The host publishes them."""
+
+    def on_state(self, sender: Sender, state: SenderState, error: str | None, at: datetime) -> None: ...
+
+    def on_qr(self, sender: Sender, qr: str, at: datetime) -> None: ...
+
+    def on_pairing_code(self, sender: Sender, code: str, at: datetime) -> None: ...
+
+    def on_receipt(
+        self, sender: Sender, provider_ids: list[str], status: str, recipient: str | None, at: datetime
+    ) -> None: ...
+
+    def on_incoming(self, sender: Sender, from_phone: str, text: str, at: datetime) -> None: ...
+
+
+class Driver(Protocol):
+    """One way of talking to WhatsApp, for any number of senders."""
+
+    name: str
+
+    def start(self, sender: Sender) -> None:
+        """Open (or link) the sender's session. Returns at once; progress arrives as events."""
+        ...
+
+    def is_connected(self, sender_id: str) -> bool: ...
+
+    def send(self, sender: Sender, phone: str, body: str) -> SendOutcome:
+        """Send one text. Never raises for WhatsApp-side problems: it classifies them as an outcome."""
+        ...
+
+    def request_pairing_code(self, sender: Sender, phone: str) -> None: ...
+
+    def logout(self, sender: Sender) -> None: ...
+
+    def stop(self) -> None:
+        """Close every session (the process is stopping). Sessions stay linked."""
+        ...

@@ -1,0 +1,42 @@
+"""The driver chain: per sender, the primary driver, then the fallback only after a transient failure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+
+from session_host.drivers.base import Driver
+from wacast.domain.messages import OutcomeKind, SendOutcome
+from wacast.domain.senders import Sender
+
+
+class DriverChain:
+    """Implements wacast.ports.DriverChain over the drivers this host runs."""
+
+    def __init__(self, drivers: Mapping[str, Driver], ensure_session: Callable[[Sender], None] | None = None) -> None:
+        self.drivers = dict(drivers)
+        self.ensure_session = ensure_session
+
+    def enabled(self, sender: Sender) -> list[Driver]:
+        return [self.drivers[name] for name in sender.drivers if name in self.drivers]
+
+    def is_ready(self, sender: Sender) -> bool:
+        if self.ensure_session is not None:
+            self.ensure_session(sender)  # a sender created since the host started gets its session now
+        return any(driver.is_connected(sender.id) for driver in self.enabled(sender))
+
+    def send(self, sender: Sender, phone: str, body: str) -> SendOutcome:
+        drivers = self.enabled(sender)
+        if not drivers:
+            return SendOutcome.transient("none", "no_driver: none of the sender's drivers runs on this host")
+        outcome = SendOutcome.transient(drivers[0].name, "not_connected")
+        for position, driver in enumerate(drivers):
+            if driver.is_connected(sender.id):
+                outcome = driver.send(sender, phone, body)
+            else:
+                outcome = SendOutcome.transient(driver.name, "not_connected: the session is not connected")
+            if outcome.kind is not OutcomeKind.TRANSIENT:
+                # sent, permanent or unknown: a permanent error is not tried elsewhere, and an
+                # unknown one must never be re-sent.
+                return replace(outcome, fallback_used=position > 0)
+        return replace(outcome, fallback_used=len(drivers) > 1)

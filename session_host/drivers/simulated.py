@@ -1,0 +1,157 @@
+"""A fake WhatsApp network in the same process, for local runs, tests and benchmarks.
+
+Configurable latency; transient, permanent and unknown-outcome failure rates; delivered and read
+receipts after delays; incoming replies (some of them stop keywords); a session lifecycle (QR,
+connected, logged out); and seeded randomness, so a run can be reproduced.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, Field
+
+from session_host.drivers.base import DriverEvents
+from session_host.timers import Timers
+from wacast.domain.messages import SendOutcome
+from wacast.domain.senders import Sender, SenderState
+from wacast.ports import Clock
+
+
+class SimulatedConfig(BaseModel):
+    seed: int = 7
+    latency_ms: tuple[int, int] = (20, 120)
+    transient_rate: float = Field(default=0.0, ge=0, le=1)
+    permanent_rate: float = Field(default=0.0, ge=0, le=1)
+    unknown_rate: float = Field(default=0.0, ge=0, le=1)
+    delivered_after_s: tuple[float, float] = (0.2, 1.0)
+    read_after_s: tuple[float, float] = (0.5, 2.0)
+    read_rate: float = Field(default=1.0, ge=0, le=1)
+    reply_rate: float = Field(default=0.0, ge=0, le=1)
+    replies: list[str] = Field(default_factory=lambda: ["Thanks!", "STOP", "Who is this?"])
+    #: Numbers that are not on WhatsApp: always a permanent failure.
+    unregistered: set[str] = Field(default_factory=set)
+    #: Start a sender's session already linked (local runs) instead of showing a QR first.
+    auto_link: bool = True
+    link_after_s: float = 3.0
+
+
+@dataclass
+class _Session:
+    sender: Sender
+    state: SenderState = SenderState.NEW
+    sent: list[tuple[str, str, str]] = field(default_factory=list)  # (provider id, phone, body)
+
+
+class SimulatedDriver:
+    """A Driver over the simulated network. Several can run side by side under different names."""
+
+    def __init__(
+        self, events: DriverEvents, clock: Clock, timers: Timers, config: SimulatedConfig, name: str = "simulated"
+    ) -> None:
+        self.name = name
+        self.events = events
+        self.clock = clock
+        self.timers = timers
+        self.config = config
+        self._rng = random.Random(config.seed)
+        self._lock = threading.Lock()
+        self._sessions: dict[str, _Session] = {}
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self, sender: Sender) -> None:
+        session = self._sessions.setdefault(sender.id, _Session(sender))
+        if session.state is SenderState.CONNECTED:
+            return
+        if self.config.auto_link:
+            self._set_state(session, SenderState.CONNECTED, None)
+            return
+        self._set_state(session, SenderState.LINKING, None)
+        self.events.on_qr(sender, f"2@sim-{self._draw_hex()},{sender.id}", self.clock.now())
+        self.timers.call_later(self.config.link_after_s, lambda: self._link(session))
+
+    def _link(self, session: _Session) -> None:
+        if session.state is SenderState.LINKING:
+            self._set_state(session, SenderState.CONNECTED, None)
+
+    def is_connected(self, sender_id: str) -> bool:
+        session = self._sessions.get(sender_id)
+        return session is not None and session.state is SenderState.CONNECTED
+
+    def request_pairing_code(self, sender: Sender, phone: str) -> None:
+        session = self._sessions.setdefault(sender.id, _Session(sender))
+        self._set_state(session, SenderState.LINKING, None)
+        self.events.on_pairing_code(sender, self._draw_hex()[:8].upper(), self.clock.now())
+        self.timers.call_later(self.config.link_after_s, lambda: self._link(session))
+
+    def logout(self, sender: Sender) -> None:
+        session = self._sessions.setdefault(sender.id, _Session(sender))
+        self._set_state(session, SenderState.LOGGED_OUT, None)
+
+    def disconnect(self, sender_id: str, error: str = "connection lost") -> None:
+        """Test and demo hook: the connection drops."""
+        session = self._sessions.get(sender_id)
+        if session is not None:
+            self._set_state(session, SenderState.DISCONNECTED, error)
+
+    def stop(self) -> None:
+        self._sessions.clear()
+
+    def sent_to(self, sender_id: str) -> list[tuple[str, str, str]]:
+        """What actually reached the simulated network (provider id, phone, body): what tests count."""
+        session = self._sessions.get(sender_id)
+        return list(session.sent) if session else []
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def send(self, sender: Sender, phone: str, body: str) -> SendOutcome:
+        session = self._sessions.get(sender.id)
+        if session is None or session.state is not SenderState.CONNECTED:
+            return SendOutcome.transient(self.name, "not_connected: the simulated session is not connected")
+        with self._lock:
+            latency = self._rng.uniform(*self.config.latency_ms) / 1000
+            roll = self._rng.random()
+        self.clock.sleep(latency)
+        cfg = self.config
+        if phone in cfg.unregistered:
+            return SendOutcome.permanent(self.name, f"not_on_whatsapp: {phone} is not on WhatsApp")
+        if roll < cfg.transient_rate:
+            return SendOutcome.transient(self.name, "network: simulated transient failure")
+        if roll < cfg.transient_rate + cfg.permanent_rate:
+            return SendOutcome.permanent(self.name, f"not_on_whatsapp: {phone} is not on WhatsApp")
+        provider_id = f"SIM{self._draw_hex()}"
+        with self._lock:
+            session.sent.append((provider_id, phone, body))
+        self._schedule_receipts(session.sender, provider_id, phone)
+        if roll < cfg.transient_rate + cfg.permanent_rate + cfg.unknown_rate:
+            return SendOutcome.unknown(self.name, "timeout: no answer from the simulated server")
+        return SendOutcome.sent(self.name, provider_id)
+
+    def _schedule_receipts(self, sender: Sender, provider_id: str, phone: str) -> None:
+        with self._lock:
+            delivered = self._rng.uniform(*self.config.delivered_after_s)
+            read = delivered + self._rng.uniform(*self.config.read_after_s)
+            reads = self._rng.random() < self.config.read_rate
+            replies = self._rng.random() < self.config.reply_rate
+            reply = self._rng.choice(self.config.replies) if self.config.replies else ""
+
+        def receipt(status: str) -> None:
+            self.events.on_receipt(sender, [provider_id], status, phone, self.clock.now())
+
+        self.timers.call_later(delivered, lambda: receipt("DELIVERED"))
+        if reads:
+            self.timers.call_later(read, lambda: receipt("READ"))
+        if replies:
+            self.timers.call_later(read + 0.1, lambda: self.events.on_incoming(sender, phone, reply, self.clock.now()))
+
+    def _set_state(self, session: _Session, state: SenderState, error: str | None) -> None:
+        session.state = state
+        self.events.on_state(session.sender, state, error, self.clock.now())
+
+    def _draw_hex(self) -> str:
+        with self._lock:
+            return uuid.UUID(int=self._rng.getrandbits(128)).hex[:20].upper()

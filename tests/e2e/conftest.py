@@ -1,0 +1,31 @@
+"""The whole local stack (moto, resources from template.yaml, pollers, API, session host), driven over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from local.__main__ import host_factory
+from local.stack import LocalStack, StackConfig, free_port
+from session_host.drivers.simulated import SimulatedConfig
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[LocalStack]:
+    config = StackConfig(
+        moto_port=free_port(),
+        api_port=free_port(),
+        stack_name="wacast-e2e",
+        host_factory=host_factory(SimulatedConfig(delivered_after_s=(0.2, 0.5), read_after_s=(0.2, 0.5))),
+        env={"DELAY_FAST": "200", "DELAY_BALANCED": "300", "DELAY_SAFE": "500"},
+    )
+    with LocalStack(config) as running:
+        yield running
+
+
+@pytest.fixture
+def api(stack: LocalStack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.api_url, timeout=30) as client:
+        yield client

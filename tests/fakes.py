@@ -1,0 +1,312 @@
+"""In-memory fakes of our own ports (no mocks): they keep the same contracts as the adapters."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from wacast.domain.accounts import Account, User
+from wacast.domain.errors import Conflict, StaleState
+from wacast.domain.messages import Message, MessageStatus, SendOutcome, StatusChange, can_transition, counter_delta
+from wacast.domain.pacing import PresetGaps, gap_bounds_ms
+from wacast.domain.senders import Sender
+from wacast.ports import QueueDepth, QueueMessage
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+class FakeClock:
+    """A manual clock. `sleep` advances it (and runs due timers, when timers are attached)."""
+
+    def __init__(self, start: datetime = T0) -> None:
+        self.current = start
+        self.slept: list[float] = []
+        self.timers: ManualTimers | None = None
+
+    def now(self) -> datetime:
+        return self.current
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.advance(seconds)
+
+    def advance(self, seconds: float) -> None:
+        self.current += timedelta(seconds=max(0.0, seconds))
+        if self.timers is not None:
+            self.timers.run_due()
+
+
+class ManualTimers:
+    """Timers on a FakeClock: callbacks run when the clock passes their time."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        clock.timers = self
+        self._heap: list[tuple[datetime, int, Callable[[], None]]] = []
+        self._seq = itertools.count()
+
+    def call_later(self, delay: float, fn: Callable[[], None]) -> None:
+        heapq.heappush(self._heap, (self.clock.now() + timedelta(seconds=delay), next(self._seq), fn))
+
+    def run_due(self) -> None:
+        while self._heap and self._heap[0][0] <= self.clock.now():
+            _, _, fn = heapq.heappop(self._heap)
+            fn()
+
+    def run_all(self) -> None:
+        while self._heap:
+            due, _, fn = heapq.heappop(self._heap)
+            self.clock.current = max(self.clock.current, due)
+            fn()
+
+    def stop(self) -> None:
+        self._heap.clear()
+
+
+class InMemoryMessages:
+    """MessageRepository: conditional on the version read; campaign counters move with each write."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, Message] = {}
+        self.counters: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self._lock = threading.Lock()
+
+    def create(self, message: Message) -> bool:
+        with self._lock:
+            if message.id in self.items:
+                return False
+            self.items[message.id] = message.model_copy(deep=True)
+            self._count(message, counter_delta(None, message.status))
+            return True
+
+    def get(self, message_id: str) -> Message | None:
+        item = self.items.get(message_id)
+        return item.model_copy(deep=True) if item else None
+
+    def transition(
+        self,
+        message: Message,
+        new: MessageStatus,
+        now: datetime,
+        *,
+        detail: str | None = None,
+        changes: Mapping[str, Any] | None = None,
+    ) -> Message:
+        if not can_transition(message.status, new):
+            raise StaleState(f"a message cannot go from {message.status} to {new}")
+        with self._lock:
+            current = self.items[message.id]
+            if current.version != message.version or current.status is not message.status:
+                raise StaleState("the message changed meanwhile")
+            updated = current.model_copy(
+                update={**dict(changes or {}), "status": new, "updated_at": now, "version": current.version + 1}
+            )
+            updated.history = [*current.history, StatusChange(status=new, at=now, detail=detail)]
+            self.items[message.id] = updated
+            self._count(message, counter_delta(message.status, new))
+            return updated.model_copy(deep=True)
+
+    def mark_driver_called(self, message: Message, now: datetime) -> Message:
+        with self._lock:
+            current = self.items[message.id]
+            if current.version != message.version or current.lease_owner != message.lease_owner:
+                raise StaleState("the message changed meanwhile")
+            updated = current.model_copy(update={"driver_called_at": now, "version": current.version + 1})
+            self.items[message.id] = updated
+            return updated.model_copy(deep=True)
+
+    def find_by_provider_id(self, sender_id: str, provider_message_id: str) -> Message | None:
+        for item in self.items.values():
+            if item.sender_id == sender_id and item.provider_message_id == provider_message_id:
+                return item.model_copy(deep=True)
+        return None
+
+    def find_unknown_to(self, sender_id: str, phone: str) -> list[Message]:
+        return [
+            m.model_copy(deep=True)
+            for m in self.items.values()
+            if m.sender_id == sender_id and m.phone == phone and m.status is MessageStatus.UNKNOWN
+        ]
+
+    def _count(self, message: Message, delta: Mapping[str, int]) -> None:
+        if message.campaign_id:
+            for name, amount in delta.items():
+                self.counters[message.campaign_id][name] += amount
+
+
+class InMemorySenders:
+    def __init__(self, *senders: Sender) -> None:
+        self.items = {s.id: s for s in senders}
+
+    def create(self, sender: Sender) -> None:
+        self.items[sender.id] = sender
+
+    def get(self, account_id: str, sender_id: str) -> Sender | None:
+        sender = self.items.get(sender_id)
+        return sender if sender and sender.account_id == account_id else None
+
+    def list_for_account(self, account_id: str) -> list[Sender]:
+        return [s for s in self.items.values() if s.account_id == account_id]
+
+    def list_all(self) -> list[Sender]:
+        return list(self.items.values())
+
+    def save(self, sender: Sender) -> None:
+        self.items[sender.id] = sender
+
+    def save_state(self, sender: Sender) -> None:
+        self.items[sender.id] = sender
+
+
+class InMemoryAccounts:
+    def __init__(self) -> None:
+        self.accounts: dict[str, Account] = {}
+        self.users: dict[str, User] = {}
+
+    def create_with_owner(self, account: Account, owner: User) -> None:
+        if owner.email in self.users:
+            raise Conflict("this email is already registered", details={"field": "email"})
+        self.accounts[account.id] = account
+        self.users[owner.email] = owner
+
+    def get(self, account_id: str) -> Account | None:
+        return self.accounts.get(account_id)
+
+    def save(self, account: Account) -> None:
+        self.accounts[account.id] = account
+
+    def get_user_by_email(self, email: str) -> User | None:
+        return self.users.get(email)
+
+    def get_user(self, account_id: str, user_id: str) -> User | None:
+        return next((u for u in self.users.values() if u.id == user_id and u.account_id == account_id), None)
+
+
+class InMemoryOptOuts:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], tuple[str, datetime]] = {}
+
+    def is_opted_out(self, account_id: str, phone: str) -> bool:
+        return (account_id, phone) in self.items
+
+    def opt_out(self, account_id: str, phone: str, source: str, at: datetime) -> None:
+        self.items[(account_id, phone)] = (source, at)
+
+    def opt_in(self, account_id: str, phone: str) -> None:
+        self.items.pop((account_id, phone), None)
+
+
+class InMemoryCampaignStates:
+    def __init__(self) -> None:
+        self.statuses: dict[str, str] = {}
+
+    def status_of(self, account_id: str, campaign_id: str) -> str | None:
+        return self.statuses.get(campaign_id)
+
+    def mark_failed(self, account_id: str, campaign_id: str, reason: str) -> bool:
+        if self.statuses.get(campaign_id) in ("scheduled", "running"):
+            self.statuses[campaign_id] = "failed"
+            return True
+        return False
+
+
+class InMemoryPacingGuard:
+    """The minimum gap per sender (the DynamoDB guard's contract, without the daily cap)."""
+
+    def __init__(self, presets: PresetGaps | None = None) -> None:
+        self.presets = presets or PresetGaps()
+        self.last: dict[str, datetime] = {}
+        self.reserved: list[tuple[str, datetime]] = []
+
+    def reserve(self, sender: Sender, now: datetime) -> float:
+        gap = timedelta(milliseconds=gap_bounds_ms(sender.pacing, self.presets)[0])
+        last = self.last.get(sender.id)
+        if last is not None and now - last < gap:
+            return (last + gap - now).total_seconds()
+        self.last[sender.id] = now
+        self.reserved.append((sender.id, now))
+        return 0.0
+
+
+class InMemoryQueue:
+    """A Queue with SQS's visible/delayed/in-flight bookkeeping, on a FakeClock."""
+
+    def __init__(self, clock: FakeClock, name: str = "queue") -> None:
+        self.name = name
+        self.clock = clock
+        self._seq = itertools.count()
+        self.messages: dict[str, dict[str, Any]] = {}  # id -> {body, visible_at, receives}
+        self.sent: list[tuple[dict[str, Any], int]] = []
+
+    def send(self, body: Mapping[str, Any], delay_seconds: int = 0) -> None:
+        self.send_batch([(body, delay_seconds)])
+
+    def send_batch(self, entries: Sequence[tuple[Mapping[str, Any], int]]) -> None:
+        for body, delay in entries:
+            message_id = f"q{next(self._seq)}"
+            visible_at = self.clock.now() + timedelta(seconds=delay)
+            self.messages[message_id] = {"body": dict(body), "visible_at": visible_at, "receives": 0}
+            self.sent.append((dict(body), delay))
+
+    def receive(self, max_messages: int = 10, wait_seconds: int = 20) -> list[QueueMessage]:
+        now = self.clock.now()
+        due = [(mid, m) for mid, m in self.messages.items() if m["visible_at"] <= now][:max_messages]
+        out = []
+        for message_id, m in due:
+            m["receives"] += 1
+            m["visible_at"] = now + timedelta(seconds=120)
+            handle = f"{message_id}:{m['receives']}"
+            out.append(
+                QueueMessage(
+                    body=dict(m["body"]), receipt_handle=handle, message_id=message_id, receive_count=m["receives"]
+                )
+            )
+        return out
+
+    def delete(self, message: QueueMessage) -> None:
+        self.messages.pop(message.message_id, None)
+
+    def change_visibility(self, message: QueueMessage, seconds: int) -> None:
+        if message.message_id in self.messages:
+            self.messages[message.message_id]["visible_at"] = self.clock.now() + timedelta(seconds=seconds)
+
+    def depth(self) -> QueueDepth:
+        now = self.clock.now()
+        visible = sum(1 for m in self.messages.values() if m["visible_at"] <= now)
+        return QueueDepth(visible=visible, in_flight=0, delayed=len(self.messages) - visible)
+
+
+class ScriptedDriver:
+    """A driver whose outcomes a test scripts, one per send (then `default`)."""
+
+    def __init__(self, name: str, outcomes: Sequence[SendOutcome] = (), connected: bool = True) -> None:
+        self.name = name
+        self.outcomes = list(outcomes)
+        self.connected = connected
+        self.sends: list[tuple[str, str]] = []
+
+    def start(self, sender: Sender) -> None:
+        pass
+
+    def is_connected(self, sender_id: str) -> bool:
+        return self.connected
+
+    def send(self, sender: Sender, phone: str, body: str) -> SendOutcome:
+        self.sends.append((phone, body))
+        if self.outcomes:
+            return self.outcomes.pop(0)
+        return SendOutcome.sent(self.name, f"{self.name}-{len(self.sends)}")
+
+    def request_pairing_code(self, sender: Sender, phone: str) -> None:
+        pass
+
+    def logout(self, sender: Sender) -> None:
+        self.connected = False
+
+    def stop(self) -> None:
+        pass

@@ -1,0 +1,54 @@
+"""Integration tests: real adapters against a moto server, resources provisioned from template.yaml."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from moto.server import ThreadedMotoServer
+
+from local.stack import free_port, provision, wait_for_port
+from wacast.bootstrap import Services, get_services
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    wait_for_port(port)
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def services(moto_endpoint: str) -> Services:
+    """Fresh tables and queues for each test (a stack name of its own), and services bound to them."""
+    provision(
+        moto_endpoint,
+        f"it-{uuid.uuid4().hex[:10]}",
+        {"WACAST_SEND_WAIT_SECONDS": "0", "WACAST_DEFAULT_DRIVER": "simulated"},
+    )
+    return get_services()
+
+
+def sqs_event(fixture: str, *bodies: dict[str, Any], source_queue: str | None = None) -> dict[str, Any]:
+    """An events/ fixture with its record bodies (and source queue) replaced."""
+    event = json.loads((EVENTS / fixture).read_text())
+    template = event["Records"][0]
+    records = []
+    for i, body in enumerate(bodies):
+        record = {**template, "messageId": f"msg-{i}", "body": json.dumps(body)}
+        if source_queue:
+            record["eventSourceARN"] = template["eventSourceARN"].rsplit(":", 1)[0] + ":" + source_queue
+        records.append(record)
+    event["Records"] = records
+    return event

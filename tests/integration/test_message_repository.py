@@ -1,0 +1,135 @@
+"""The state machine's conditional writes, and campaign counters moved in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from wacast.adapters.dynamo.campaigns import CampaignCountersModel, campaign_key
+from wacast.bootstrap import Services
+from wacast.domain.errors import StaleState
+from wacast.domain.messages import Message, MessageStatus, StatusChange
+
+S = MessageStatus
+NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+
+
+def new_message(message_id: str = "m1", campaign: str | None = None) -> Message:
+    return Message(
+        id=message_id,
+        account_id="a1",
+        sender_id="s1",
+        phone="+919876543210",
+        body="hi",
+        campaign_id=campaign,
+        created_at=NOW,
+        updated_at=NOW,
+        history=[StatusChange(status=S.QUEUED, at=NOW)],
+    )
+
+
+def counters(campaign_id: str) -> dict[str, int]:
+    item = CampaignCountersModel.get(*campaign_key("a1", campaign_id), consistent_read=True)
+    return {name: int(getattr(item, f"count_{name}")) for name in ("total", "queued", "sent", "delivered", "failed")}
+
+
+def test_create_is_idempotent(services: Services) -> None:
+    assert services.messages.create(new_message())
+    assert not services.messages.create(new_message())
+    stored = services.messages.get("m1")
+    assert stored is not None and stored.status is S.QUEUED and stored.history[0].status is S.QUEUED
+
+
+def test_two_workers_cannot_both_claim_a_message(services: Services) -> None:
+    services.messages.create(new_message())
+    first = services.messages.get("m1")
+    second = services.messages.get("m1")
+    assert first is not None and second is not None
+    services.messages.transition(first, S.SENDING, NOW, changes={"lease_owner": "w1"})
+    with pytest.raises(StaleState):
+        services.messages.transition(second, S.SENDING, NOW, changes={"lease_owner": "w2"})
+    stored = services.messages.get("m1")
+    assert stored is not None and stored.lease_owner == "w1" and stored.version == 1
+
+
+def test_a_transition_the_state_machine_forbids_is_refused(services: Services) -> None:
+    services.messages.create(new_message())
+    message = services.messages.get("m1")
+    assert message is not None
+    with pytest.raises(StaleState):
+        services.messages.transition(message, S.READ, NOW)
+
+
+def test_the_full_path_keeps_history_lease_and_lookups(services: Services) -> None:
+    services.messages.create(new_message())
+    m = services.messages.get("m1")
+    assert m is not None
+    m = services.messages.transition(
+        m, S.SENDING, NOW, changes={"lease_owner": "w1", "lease_expires_at": NOW + timedelta(seconds=60)}
+    )
+    m = services.messages.mark_driver_called(m, NOW)
+    m = services.messages.transition(
+        m,
+        S.SENT,
+        NOW,
+        detail="sent via neonize",
+        changes={"provider_message_id": "3EB0X", "driver": "neonize", "lease_owner": None, "lease_expires_at": None},
+    )
+    stored = services.messages.get("m1")
+    assert stored == m
+    assert stored is not None and stored.lease_owner is None and stored.driver_called_at == NOW
+    assert [h.status for h in stored.history] == [S.QUEUED, S.SENDING, S.SENT]
+    found = services.messages.find_by_provider_id("s1", "3EB0X")
+    assert found is not None and found.id == "m1"
+
+
+def test_unknown_messages_are_found_by_recipient_until_settled(services: Services) -> None:
+    services.messages.create(new_message())
+    m = services.messages.get("m1")
+    assert m is not None
+    m = services.messages.transition(m, S.SENDING, NOW, changes={"lease_owner": "w1"})
+    m = services.messages.transition(m, S.UNKNOWN, NOW, detail="timeout")
+    assert [x.id for x in services.messages.find_unknown_to("s1", "+919876543210")] == ["m1"]
+    services.messages.transition(m, S.SENT, NOW, changes={"provider_message_id": "P1"})
+    assert services.messages.find_unknown_to("s1", "+919876543210") == []
+
+
+def test_campaign_counters_move_atomically_with_each_message(services: Services) -> None:
+    CampaignCountersModel(*campaign_key("a1", "c1"), status="running").save()
+    for i in range(3):
+        services.messages.create(new_message(f"m{i}", campaign="c1"))
+    assert counters("c1") == {"total": 3, "queued": 3, "sent": 0, "delivered": 0, "failed": 0}
+    m = services.messages.get("m0")
+    assert m is not None
+    m = services.messages.transition(m, S.SENDING, NOW)  # not a counter change: no transaction
+    m = services.messages.transition(m, S.SENT, NOW, changes={"provider_message_id": "P0"})
+    services.messages.transition(m, S.DELIVERED, NOW)
+    m1 = services.messages.get("m1")
+    assert m1 is not None
+    services.messages.transition(m1, S.FAILED, NOW, changes={"last_error": "x"})
+    assert counters("c1") == {"total": 3, "queued": 1, "sent": 0, "delivered": 1, "failed": 1}
+
+
+def test_a_failed_condition_moves_no_counter(services: Services) -> None:
+    CampaignCountersModel(*campaign_key("a1", "c1"), status="running").save()
+    services.messages.create(new_message("m1", campaign="c1"))
+    stale = services.messages.get("m1")
+    assert stale is not None
+    services.messages.transition(stale, S.SKIPPED, NOW)
+    with pytest.raises(StaleState):
+        services.messages.transition(stale, S.FAILED, NOW)
+    assert counters("c1")["failed"] == 0
+
+
+def test_a_message_of_a_deleted_campaign_still_moves(services: Services) -> None:
+    CampaignCountersModel(*campaign_key("a1", "gone"), status="running").save()
+    services.messages.create(new_message("m1", campaign="gone"))
+    CampaignCountersModel(*campaign_key("a1", "gone")).delete()
+    m = services.messages.get("m1")
+    assert m is not None
+    services.messages.transition(m, S.SKIPPED, NOW)
+    stored = services.messages.get("m1")
+    assert stored is not None and stored.status is S.SKIPPED
+    with pytest.raises(CampaignCountersModel.DoesNotExist):
+        CampaignCountersModel.get(*campaign_key("a1", "gone"))

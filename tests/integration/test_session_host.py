@@ -1,0 +1,66 @@
+"""The session host's outbox consumer over real SQS (moto) with the simulated driver."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from session_host.__main__ import simulated_drivers
+from session_host.drivers.simulated import SimulatedConfig
+from session_host.host import SessionHost
+from wacast.bootstrap import Services
+from wacast.domain.accounts import Principal, Role
+from wacast.domain.messages import MessageStatus
+
+S = MessageStatus
+
+
+def wait_until(predicate, timeout: float = 20.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.fixture
+def owner(services: Services) -> Principal:
+    session = services.auth.register("host@example.com", "a-long-password", "Host test")
+    return Principal(account_id=session.account.id, user_id=session.user.id, role=Role.OWNER)
+
+
+def test_the_host_sends_the_outbox_and_publishes_receipts(services: Services, owner: Principal) -> None:
+    host = SessionHost(services, simulated_drivers(SimulatedConfig(delivered_after_s=(0.1, 0.2))), wait_seconds=1)
+    host.start()
+    try:
+        message = services.messaging.send_direct(owner, "+919876543210", "hello")
+        assert wait_until(lambda: (m := services.messages.get(message.id)) is not None and m.status is S.SENT)
+        events = []
+        assert wait_until(
+            lambda: (
+                bool(events.extend(services.queues.events.receive(wait_seconds=1)))
+                or any(e.body["type"] == "receipt" for e in events)
+            )
+        )
+    finally:
+        host.stop()
+    stored = services.messages.get(message.id)
+    assert stored is not None and stored.driver == "simulated" and stored.attempts == 0
+
+
+def test_stopping_the_host_leaves_nothing_claimed_but_unsent(services: Services, owner: Principal) -> None:
+    # given a host slowed down by pacing, with a backlog on one sender
+    host = SessionHost(services, simulated_drivers(SimulatedConfig(latency_ms=(200, 300))), wait_seconds=1)
+    sent = [services.messaging.send_direct(owner, f"+9198765432{i:02d}", "hi") for i in range(6)]
+    host.start()
+    assert wait_until(lambda: any((m := services.messages.get(x.id)) and m.status is S.SENT for x in sent))
+    # when it is stopped (SIGTERM) mid-backlog
+    host.stop()
+    # then every message is either sent or still queued (back in SQS), none stuck in SENDING
+    statuses = [services.messages.get(x.id).status for x in sent]  # type: ignore[union-attr]
+    assert S.SENDING not in statuses and set(statuses) <= {S.SENT, S.QUEUED}
+    assert S.QUEUED in statuses  # the balanced pacing left a backlog
+    leftover = sum(services.queues.outbox.depth().__dict__[k] for k in ("visible", "in_flight", "delayed"))
+    assert leftover >= statuses.count(S.QUEUED)

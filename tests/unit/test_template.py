@@ -1,0 +1,122 @@
+"""template.yaml says what the code needs: DLQs everywhere, safe visibility timeouts, partial batch
+failures, and a dashboard that shows exactly the metrics the code emits."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from typing import Any
+
+from local.template import translate
+from wacast import observability as obs
+
+
+@cache
+def cfn() -> dict[str, Any]:
+    return translate()
+
+
+def resources(kind: str) -> dict[str, Any]:
+    return {k: v for k, v in cfn()["Resources"].items() if v["Type"] == kind}
+
+
+def test_every_work_queue_has_its_own_dlq_with_the_receive_count_parameter() -> None:
+    queues = resources("AWS::SQS::Queue")
+    work = {k: v for k, v in queues.items() if not k.endswith("DLQ")}
+    assert set(work) == {"CampaignsQueue", "OutboxQueue", "EventsQueue", "ControlQueue"}
+    targets = set()
+    for queue in work.values():
+        policy = queue["Properties"]["RedrivePolicy"]
+        assert policy["maxReceiveCount"] == {"Ref": "MaxReceiveCount"}
+        targets.add(policy["deadLetterTargetArn"]["Fn::GetAtt"][0])
+    assert len(targets) == 4 and targets <= set(queues)
+    assert cfn()["Parameters"]["MaxReceiveCount"]["Default"] == 3
+
+
+def test_lambda_consumed_queues_have_visibility_of_six_times_the_function_timeout() -> None:
+    functions = resources("AWS::Lambda::Function")
+    queues = cfn()["Resources"]
+    for mapping in resources("AWS::Lambda::EventSourceMapping").values():
+        props = mapping["Properties"]
+        assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        timeout = functions[props["FunctionName"]["Ref"]]["Properties"]["Timeout"]
+        queue = queues[props["EventSourceArn"]["Fn::GetAtt"][0]]
+        assert queue["Properties"]["VisibilityTimeout"] >= 6 * timeout
+
+
+def test_the_outbox_visibility_outlasts_a_send_lease() -> None:
+    from wacast.settings import Settings
+
+    outbox = cfn()["Resources"]["OutboxQueue"]["Properties"]
+    assert outbox["VisibilityTimeout"] > Settings().lease_seconds
+
+
+def test_the_table_has_pitr_ttl_and_on_demand_billing() -> None:
+    table = cfn()["Resources"]["Table"]["Properties"]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == ["gsi1", "gsi2", "gsi3"]
+
+
+def test_the_session_host_service_runs_one_task_and_accepts_no_inbound_traffic() -> None:
+    service = cfn()["Resources"]["SessionHostService"]["Properties"]
+    assert service["DesiredCount"] == 1
+    assert service["DeploymentConfiguration"]["MaximumPercent"] == 100  # never two hosts on one session
+    group = cfn()["Resources"]["SessionHostSecurityGroup"]["Properties"]
+    assert "SecurityGroupIngress" not in group
+    containers = cfn()["Resources"]["SessionHostTask"]["Properties"]["ContainerDefinitions"]
+    assert {c["Name"] for c in containers} == {"session-host", "webjs"}
+
+
+def _dashboard_metrics() -> set[tuple[str, frozenset[str]]]:
+    body = cfn()["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    text = re.sub(r"\$\{[^}]+\}", "x", body)
+    found: set[tuple[str, frozenset[str]]] = set()
+    for widget in json.loads(text)["widgets"]:
+        for row in widget["properties"].get("metrics", []):
+            if isinstance(row[0], dict):  # SEARCH('{Namespace,dim,...} MetricName="X"')
+                match = re.search(r"\{Wacast,([^}]*)\} MetricName=\"(\w+)\"", row[0]["expression"])
+                assert match, row
+                found.add((match.group(2), frozenset(match.group(1).split(","))))
+            else:
+                assert row[0] == "Wacast"
+                names = [x for x in row[2:] if isinstance(x, str)][::2]
+                found.add((row[1], frozenset(names)))
+    return found
+
+
+def test_the_dashboard_shows_exactly_the_metrics_the_code_emits() -> None:
+    shown = _dashboard_metrics()
+    assert {name for name, _ in shown} == set(obs.ALL_METRICS)
+    dimensions = dict(shown)
+    assert dimensions[obs.MESSAGES_SENT] == {"Driver", "service"}
+    assert dimensions[obs.MESSAGES_FAILED] == {"Reason", "service"}
+    assert all(dims == {"service"} for name, dims in shown if name not in (obs.MESSAGES_SENT, obs.MESSAGES_FAILED))
+
+
+def test_emitted_metrics_carry_the_dimensions_the_dashboard_expects() -> None:
+    sink = obs.MemorySink()
+    obs.set_metrics_sink(sink)
+    try:
+        obs.emit(obs.MESSAGES_SENT, Driver="neonize")
+        obs.emit(obs.DELIVERED)
+    finally:
+        obs.set_metrics_sink(None)
+    assert {(n, frozenset(d)) for n, _, _, d in sink.points} <= _dashboard_metrics()
+
+
+def test_alarms_cover_dlqs_outbox_age_and_function_errors() -> None:
+    alarms = resources("AWS::CloudWatch::Alarm")
+    dlq_alarms = {
+        a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        for a in alarms.values()
+        if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+    }
+    assert {"CampaignsDLQ", "OutboxDLQ", "EventsDLQ", "ControlDLQ"} <= dlq_alarms
+    assert any(a["Properties"].get("MetricName") == "ApproximateAgeOfOldestMessage" for a in alarms.values())
+    errors = alarms["FunctionErrorsAlarm"]["Properties"]["Metrics"]
+    assert {m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Ref"] for m in errors if "MetricStat" in m} == set(
+        resources("AWS::Lambda::Function")
+    )
