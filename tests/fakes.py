@@ -204,14 +204,19 @@ class InMemoryOptOuts:
 class InMemoryCampaignStates:
     def __init__(self) -> None:
         self.statuses: dict[str, str] = {}
+        self.completion_checks: list[str] = []
 
     def status_of(self, account_id: str, campaign_id: str) -> str | None:
         return self.statuses.get(campaign_id)
 
     def mark_failed(self, account_id: str, campaign_id: str, reason: str) -> bool:
-        if self.statuses.get(campaign_id) in ("scheduled", "running"):
+        if self.statuses.get(campaign_id) in ("scheduled", "running", "paused"):
             self.statuses[campaign_id] = "failed"
             return True
+        return False
+
+    def complete_if_done(self, account_id: str, campaign_id: str, now: datetime) -> bool:
+        self.completion_checks.append(campaign_id)
         return False
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from wacast.domain.accounts import Account, User
+from wacast.domain.campaigns import Campaign, CampaignStatus, DispatchState
 from wacast.domain.messages import Message, MessageStatus, SendOutcome
 from wacast.domain.senders import Sender
 
@@ -61,7 +62,18 @@ class MessageRepository(Protocol):
         """Write a new message (and count it on its campaign). False if that id already exists."""
         ...
 
+    def create_many(self, messages: Sequence[Message]) -> list[bool]:
+        """Create messages of one campaign, counting them in the same transaction(s). For each
+        message: True if written now, False if it already existed (a re-dispatch)."""
+        ...
+
     def get(self, message_id: str) -> Message | None: ...
+
+    def list_by_campaign(
+        self, campaign_id: str, *, status: MessageStatus | None = None, cursor: str | None = None, limit: int = 100
+    ) -> tuple[list[Message], str | None]:
+        """A campaign's messages (all runs), optionally of one status, with a cursor for the next page."""
+        ...
 
     def transition(
         self,
@@ -116,6 +128,34 @@ class AccountRepository(Protocol):
     def get_user(self, account_id: str, user_id: str) -> User | None: ...
 
 
+class CampaignRepository(Protocol):
+    """Campaign items. Lifecycle changes are conditional on the status they start from."""
+
+    def create(self, campaign: Campaign) -> None: ...
+
+    def get(self, account_id: str, campaign_id: str) -> Campaign | None: ...
+
+    def list_for_account(
+        self, account_id: str, *, limit: int = 50, cursor: str | None = None
+    ) -> tuple[list[Campaign], str | None]: ...
+
+    def save_definition(self, campaign: Campaign, allowed: Iterable[CampaignStatus]) -> None: ...
+
+    def delete(self, account_id: str, campaign_id: str, allowed: Iterable[CampaignStatus]) -> None: ...
+
+    def transition(
+        self,
+        account_id: str,
+        campaign_id: str,
+        allowed: Iterable[CampaignStatus],
+        to: CampaignStatus,
+        now: datetime,
+        **changes: Any,
+    ) -> Campaign: ...
+
+    def advance_dispatch(self, campaign: Campaign, expected_seq: int, state: DispatchState, now: datetime) -> bool: ...
+
+
 class OptOutRepository(Protocol):
     """The opt-out list of an account, keyed by E.164 phone. Every send path consults it."""
 
@@ -132,7 +172,11 @@ class CampaignStates(Protocol):
     def status_of(self, account_id: str, campaign_id: str) -> str | None: ...
 
     def mark_failed(self, account_id: str, campaign_id: str, reason: str) -> bool:
-        """Set a scheduled or running campaign to failed. False if it was in another status."""
+        """Set a scheduled, running or paused campaign to failed. False if it was in another status."""
+        ...
+
+    def complete_if_done(self, account_id: str, campaign_id: str, now: datetime) -> bool:
+        """Complete a running campaign whose dispatch is done and whose messages are all settled."""
         ...
 
 

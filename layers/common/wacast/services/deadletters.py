@@ -48,6 +48,8 @@ class DeadLetterService:
         except StaleState:
             logger.info("dead-lettered message changed meanwhile; leaving it", message_id=message.id)
             return None
+        if message.campaign_id is not None:
+            self.campaigns.complete_if_done(message.account_id, message.campaign_id, self.clock.now())
         if target is S.FAILED:
             obs.emit(obs.MESSAGES_FAILED, Reason="retries_exhausted")
         else:

@@ -11,6 +11,7 @@ The service decides; the consumer applies the returned Disposition to SQS.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from datetime import timedelta
@@ -50,6 +51,7 @@ class Disposition:
 
 
 ACK = Disposition(Act.ACK)
+PLAN_TOLERANCE = 1.0  # seconds a message may arrive before its planned time and still go
 INLINE_WAIT_LIMIT = 15.0  # a pacing wait up to this long is slept in the host; longer ones defer
 PAUSED_RECHECK = 60
 DISCONNECTED_RECHECK = 30
@@ -108,6 +110,9 @@ class DeliveryService:
         blocked = self._gatekeep(message)
         if blocked is not None:
             return blocked
+        early = self._seconds_early(message)
+        if early > 0:
+            return self._defer(message, early, "planned later")
         sender = self.senders.get(message.account_id, message.sender_id)
         if sender is None:
             self._settle(message, S.FAILED, "the sender no longer exists")
@@ -143,6 +148,13 @@ class DeliveryService:
             self._settle(message, S.SKIPPED, "opted out")
             return ACK
         return None
+
+    def _seconds_early(self, message: Message) -> int:
+        """A message the dispatcher planned for later than SQS could delay it waits for its time."""
+        if message.send_at is None or message.status is not S.QUEUED:
+            return 0
+        early = (message.send_at - self.clock.now()).total_seconds()
+        return math.ceil(early) if early > PLAN_TOLERANCE else 0
 
     def _reserve_slot(self, sender: Sender) -> int:
         for _ in range(8):  # bounded: each wait is at most INLINE_WAIT_LIMIT
@@ -219,7 +231,10 @@ class DeliveryService:
     def _settle(self, message: Message, status: MessageStatus, detail: str | None, **changes: Any) -> Message:
         if status in (S.FAILED, S.UNKNOWN, S.SKIPPED) and "last_error" not in changes and detail:
             changes["last_error"] = detail
-        return self.messages.transition(message, status, self.clock.now(), detail=detail, changes=changes)
+        settled = self.messages.transition(message, status, self.clock.now(), detail=detail, changes=changes)
+        if settled.campaign_id is not None:
+            self.campaigns.complete_if_done(settled.account_id, settled.campaign_id, self.clock.now())
+        return settled
 
     def _defer(self, message: Message, seconds: int, reason: str) -> Disposition:
         obs.emit(obs.MESSAGES_DEFERRED)

@@ -9,7 +9,7 @@ gsi3: UNKNOWN#{sender}#{phone} / {message}: a receipt from a recipient can settl
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +28,8 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from wacast.adapters.dynamo.campaigns import COUNTER_ATTRIBUTES, CampaignCountersModel, campaign_key
-from wacast.adapters.dynamo.table import Gsi1, Gsi2, Gsi3, TableModel
+from wacast.adapters.dynamo.table import Gsi1, Gsi2, Gsi3, TableModel, decode_cursor, encode_cursor
+from wacast.domain.campaigns import DRIVERS
 from wacast.domain.errors import StaleState, Unavailable
 from wacast.domain.messages import (
     Message,
@@ -121,11 +122,22 @@ def _is_conditional_failure(exc: Exception) -> bool:
 
 
 TRANSACTION_ATTEMPTS = 6
+CREATE_CHUNK = 25  # messages per transaction (+1 campaign counter update; DynamoDB allows 100 items)
 
 
 def _reason_codes(exc: TransactWriteError) -> list[str | None]:
     codes = [getattr(reason, "code", None) for reason in exc.cancellation_reasons]
     return [None if code in (None, "None") else code for code in codes]
+
+
+def campaign_delta(old: Message, new: Message) -> dict[str, int]:
+    """Counter moves of one transition, plus the per-driver and fallback counts of a send."""
+    delta = counter_delta(old.status, new.status)
+    if new.status is MessageStatus.SENT and new.driver in DRIVERS:
+        delta[f"via_{new.driver}"] = 1
+        if new.fallback_used:
+            delta["fallback"] = 1
+    return delta
 
 
 class CampaignMissing(Exception):
@@ -156,6 +168,49 @@ class DynamoMessageRepository:
             raise Unavailable("could not write the message", details={"message_id": message.id}) from exc
         return True
 
+    def create_many(self, messages: Sequence[Message]) -> list[bool]:
+        created: list[bool] = []
+        for start in range(0, len(messages), CREATE_CHUNK):
+            chunk = messages[start : start + CREATE_CHUNK]
+            created += self._create_chunk(chunk)
+        return created
+
+    def _create_chunk(self, chunk: Sequence[Message]) -> list[bool]:
+        campaign_ids = {m.campaign_id for m in chunk}
+        if len(campaign_ids) != 1 or None in campaign_ids:
+            return [self.create(m) for m in chunk]
+        delta: dict[str, int] = {}
+        for message in chunk:
+            for name, amount in counter_delta(None, message.status).items():
+                delta[name] = delta.get(name, 0) + amount
+        models = [to_model(m) for m in chunk]
+        not_exists = MessageModel.pk.does_not_exist()
+
+        def put_all(tx: TransactWrite) -> None:
+            for model in models:
+                tx.save(model, condition=not_exists)
+
+        try:
+            self._transact(put_all, self._campaign(chunk[0]), self._counter_actions(delta))
+        except (TransactWriteError, CampaignMissing) as exc:
+            if isinstance(exc, TransactWriteError) and "ConditionalCheckFailed" not in _reason_codes(exc):
+                raise Unavailable("could not write the messages") from exc
+            return [self.create(m) for m in chunk]  # some exist already (a re-dispatch): one by one
+        return [True] * len(chunk)
+
+    def list_by_campaign(
+        self, campaign_id: str, *, status: MessageStatus | None = None, cursor: str | None = None, limit: int = 100
+    ) -> tuple[list[Message], str | None]:
+        condition = MessageModel.gsi1sk.startswith(f"{status.value}#") if status else None
+        query = MessageModel.by_campaign.query(
+            f"CAMPAIGN#{campaign_id}",
+            condition,
+            limit=limit,
+            last_evaluated_key=decode_cursor(cursor) if cursor else None,
+        )
+        items = [to_domain(m) for m in query]
+        return items, encode_cursor(query.last_evaluated_key)
+
     def get(self, message_id: str) -> Message | None:
         try:
             return to_domain(MessageModel.get(*message_key(message_id), consistent_read=True))
@@ -184,7 +239,7 @@ class DynamoMessageRepository:
         updated.history = [*message.history, change]
         actions = self._transition_actions(message, updated, change, changes)
         condition = (MessageModel.version == message.version) & (MessageModel.status == message.status.value)
-        self._write(message, actions, condition, counter_delta(message.status, new))
+        self._write(message, actions, condition, campaign_delta(message, updated))
         return updated
 
     def mark_driver_called(self, message: Message, now: datetime) -> Message:

@@ -1,0 +1,102 @@
+"""Campaigns: what to send (a template or a body), to whom (an audience), from which sender, how
+fast (pacing), and where it stands (status, counters)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Self
+
+from pydantic import BaseModel, Field, model_validator
+
+from wacast.domain.messages import COUNTERS
+from wacast.domain.pacing import PacerState, PacingPolicy
+
+
+class CampaignStatus(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+C = CampaignStatus
+
+#: Lifecycle: which statuses each action may start from.
+STARTABLE = frozenset({C.DRAFT, C.SCHEDULED})
+PAUSABLE = frozenset({C.RUNNING})
+RESUMABLE = frozenset({C.PAUSED})
+CANCELLABLE = frozenset({C.DRAFT, C.SCHEDULED, C.RUNNING, C.PAUSED})
+#: The message body (template, body, audience, sender) may change only before anything was sent.
+EDITABLE = frozenset({C.DRAFT, C.SCHEDULED})
+DELETABLE = frozenset({C.DRAFT, C.SCHEDULED, C.COMPLETED, C.CANCELLED, C.FAILED})
+#: Drivers whose sends are counted per campaign (a closed set, so each is one counter column).
+DRIVERS = ("neonize", "webjs", "simulated")
+
+
+class Audience(BaseModel):
+    """Who gets the campaign: explicit contacts, contacts with any of some tags, or one CSV import."""
+
+    contact_ids: list[str] | None = Field(default=None, min_length=1, max_length=10_000)
+    tags: list[str] | None = Field(default=None, min_length=1, max_length=20)
+    import_batch: str | None = Field(default=None, min_length=1, max_length=128)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        given = [x for x in (self.contact_ids, self.tags, self.import_batch) if x is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of contact_ids, tags or import_batch")
+        return self
+
+
+class Counters(BaseModel):
+    """Messages of the campaign by bucket. `queued` holds every message not yet settled."""
+
+    total: int = 0
+    queued: int = 0
+    sent: int = 0
+    delivered: int = 0
+    read: int = 0
+    failed: int = 0
+    skipped: int = 0
+    unknown: int = 0
+
+
+assert set(Counters.model_fields) == {"total", *COUNTERS}
+
+
+class DispatchState(BaseModel):
+    """Where the dispatcher is: each job carries `seq`, and only the job with the current seq may
+    advance it, so a redelivered or duplicated job never forks the fan-out."""
+
+    seq: int = 0
+    cursor: str | None = None
+    audience_index: int = 0  # which tag of a multi-tag audience is being paged
+    pacer: PacerState | None = None
+    done: bool = False
+
+
+class Campaign(BaseModel):
+    id: str
+    account_id: str
+    name: str
+    sender_id: str
+    template_id: str | None = None
+    body: str | None = None
+    audience: Audience
+    audience_size: int = 0
+    pacing: PacingPolicy | None = None  # None: the sender's policy
+    status: CampaignStatus = C.DRAFT
+    run: int = 0
+    counters: Counters = Field(default_factory=Counters)
+    sent_by_driver: dict[str, int] = Field(default_factory=dict)
+    fallback_used: int = 0
+    dispatch: DispatchState = Field(default_factory=DispatchState)
+    failure_reason: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
