@@ -62,6 +62,7 @@ LOCAL_ENV = {
     "POWERTOOLS_METRICS_DISABLED": "true",
     "WACAST_DEFAULT_DRIVER": "simulated",
     "WACAST_HOST_ID": "host-local",
+    "WACAST_OPERATOR_ACCOUNTS": "*",
 }
 
 

@@ -25,12 +25,18 @@ class DriverChain:
             self.ensure_session(sender)  # a sender created since the host started gets its session now
         return any(driver.is_connected(sender.id) for driver in self.enabled(sender))
 
-    def send(self, sender: Sender, phone: str, body: str) -> SendOutcome:
+    def send(
+        self, sender: Sender, phone: str, body: str, before_fallback: Callable[[str], bool] | None = None
+    ) -> SendOutcome:
+        """Send through the primary; after a transient failure, through the next driver, once
+        `before_fallback(driver name)` allows it (the pacing guard reserves that attempt's slot)."""
         drivers = self.enabled(sender)
         if not drivers:
             return SendOutcome.transient("none", "no_driver: none of the sender's drivers runs on this host")
         outcome = SendOutcome.transient(drivers[0].name, "not_connected")
         for position, driver in enumerate(drivers):
+            if position > 0 and before_fallback is not None and not before_fallback(driver.name):
+                return replace(outcome, reason=f"{outcome.reason} (no pacing slot for the fallback yet)")
             if driver.is_connected(sender.id):
                 outcome = driver.send(sender, phone, body)
             else:

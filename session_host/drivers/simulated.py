@@ -11,6 +11,7 @@ import random
 import threading
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from pydantic import BaseModel, Field
 
@@ -43,7 +44,7 @@ class SimulatedConfig(BaseModel):
 class _Session:
     sender: Sender
     state: SenderState = SenderState.NEW
-    sent: list[tuple[str, str, str]] = field(default_factory=list)  # (provider id, phone, body)
+    sent: list[tuple[str, str, str, datetime]] = field(default_factory=list)  # (provider id, phone, body, at)
 
 
 class SimulatedDriver:
@@ -101,8 +102,8 @@ class SimulatedDriver:
     def stop(self) -> None:
         self._sessions.clear()
 
-    def sent_to(self, sender_id: str) -> list[tuple[str, str, str]]:
-        """What actually reached the simulated network (provider id, phone, body): what tests count."""
+    def sent_to(self, sender_id: str) -> list[tuple[str, str, str, datetime]]:
+        """What reached the simulated network (provider id, phone, body, when the driver was called)."""
         session = self._sessions.get(sender_id)
         return list(session.sent) if session else []
 
@@ -112,6 +113,7 @@ class SimulatedDriver:
         session = self._sessions.get(sender.id)
         if session is None or session.state is not SenderState.CONNECTED:
             return SendOutcome.transient(self.name, "not_connected: the simulated session is not connected")
+        called_at = self.clock.now()
         with self._lock:
             latency = self._rng.uniform(*self.config.latency_ms) / 1000
             roll = self._rng.random()
@@ -125,7 +127,7 @@ class SimulatedDriver:
             return SendOutcome.permanent(self.name, f"not_on_whatsapp: {phone} is not on WhatsApp")
         provider_id = f"SIM{self._draw_hex()}"
         with self._lock:
-            session.sent.append((provider_id, phone, body))
+            session.sent.append((provider_id, phone, body, called_at))
         self._schedule_receipts(session.sender, provider_id, phone)
         if roll < cfg.transient_rate + cfg.permanent_rate + cfg.unknown_rate:
             return SendOutcome.unknown(self.name, "timeout: no answer from the simulated server")

@@ -33,6 +33,7 @@ def sent_message(services: Services, status: MessageStatus = S.SENT, provider_id
     )
     services.messages.create(message)
     m = services.messages.transition(message, S.SENDING, NOW, changes={"lease_owner": "w"})
+    m = services.messages.mark_driver_called(m, NOW)
     if status is S.SENT:
         return services.messages.transition(m, S.SENT, NOW, changes={"provider_message_id": provider_id})
     return services.messages.transition(m, status, NOW)

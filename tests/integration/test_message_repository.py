@@ -84,15 +84,18 @@ def test_the_full_path_keeps_history_lease_and_lookups(services: Services) -> No
     assert found is not None and found.id == "m1"
 
 
-def test_unknown_messages_are_found_by_recipient_until_settled(services: Services) -> None:
+def test_unproven_sends_are_found_by_recipient_until_settled(services: Services) -> None:
     services.messages.create(new_message())
     m = services.messages.get("m1")
     assert m is not None
     m = services.messages.transition(m, S.SENDING, NOW, changes={"lease_owner": "w1"})
+    assert services.messages.find_unproven_to("s1", "+919876543210") == []  # the driver was not called
+    m = services.messages.mark_driver_called(m, NOW)
+    assert [x.id for x in services.messages.find_unproven_to("s1", "+919876543210")] == ["m1"]
     m = services.messages.transition(m, S.UNKNOWN, NOW, detail="timeout")
-    assert [x.id for x in services.messages.find_unknown_to("s1", "+919876543210")] == ["m1"]
+    assert [x.id for x in services.messages.find_unproven_to("s1", "+919876543210")] == ["m1"]
     services.messages.transition(m, S.SENT, NOW, changes={"provider_message_id": "P1"})
-    assert services.messages.find_unknown_to("s1", "+919876543210") == []
+    assert services.messages.find_unproven_to("s1", "+919876543210") == []
 
 
 def test_campaign_counters_move_atomically_with_each_message(services: Services) -> None:

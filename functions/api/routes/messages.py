@@ -11,6 +11,7 @@ from pydantic.alias_generators import to_camel
 from routes.deps import PrincipalDep, ServicesDep
 from routes.errors import ERRORS
 from wacast.domain.messages import PENDING, Message, MessageStatus
+from wacast.services.stats import QueueStats
 
 router = APIRouter(prefix="/api/messages", tags=["messages"], responses=ERRORS)
 
@@ -92,3 +93,39 @@ def send(
 def job(job_id: str, principal: PrincipalDep, services: ServicesDep) -> JobOut:
     """The status of one message and its history."""
     return job_out(services.messaging.job(principal, job_id))
+
+
+class QueueRequest(SendRequest):
+    delay_ms: int = Field(default=0, ge=0, le=7 * 24 * 3600 * 1000, description="send no earlier than this")
+
+
+class CampaignSendRequest(Camel):
+    campaign_id: str = Field(min_length=1, max_length=64)
+
+
+class CampaignAccepted(Camel):
+    campaign_id: str
+    status: str
+    run: int
+
+
+@router.post("/queue", status_code=status.HTTP_202_ACCEPTED)
+def queue(body: QueueRequest, principal: PrincipalDep, services: ServicesDep) -> JobOut:
+    """Queue one message without waiting for its outcome (poll /queue/job/{jobId})."""
+    message = services.messaging.send_direct(
+        principal, body.phone, body.message, body.sender_id, body.idempotency_key, delay_ms=body.delay_ms
+    )
+    return job_out(message)
+
+
+@router.post("/campaign-send", status_code=status.HTTP_202_ACCEPTED)
+def campaign_send(body: CampaignSendRequest, principal: PrincipalDep, services: ServicesDep) -> CampaignAccepted:
+    """Start a campaign (the legacy route; same as POST /api/campaigns/{id}/start)."""
+    campaign = services.campaigns.start(principal, body.campaign_id)
+    return CampaignAccepted(campaign_id=campaign.id, status=campaign.status.value, run=campaign.run)
+
+
+@router.get("/queue/stats")
+def queue_stats(principal: PrincipalDep, services: ServicesDep) -> QueueStats:
+    """SQS depths (visible, in flight, delayed) of every queue and DLQ, and this account's message counts."""
+    return services.stats.queue_stats(principal)

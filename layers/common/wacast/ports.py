@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -95,7 +95,10 @@ class MessageRepository(Protocol):
 
     def find_by_provider_id(self, sender_id: str, provider_message_id: str) -> Message | None: ...
 
-    def find_unknown_to(self, sender_id: str, phone: str) -> list[Message]: ...
+    def find_unproven_to(self, sender_id: str, phone: str) -> list[Message]:
+        """Messages to `phone` whose driver was called but whose outcome is not recorded
+        (SENDING after the driver call, or UNKNOWN): a receipt from that phone proves the send."""
+        ...
 
 
 class SenderRepository(Protocol):
@@ -194,7 +197,11 @@ class DriverChain(Protocol):
 
     def is_ready(self, sender: Sender) -> bool: ...
 
-    def send(self, sender: Sender, phone: str, body: str) -> SendOutcome: ...
+    def send(
+        self, sender: Sender, phone: str, body: str, before_fallback: Callable[[str], bool] | None = None
+    ) -> SendOutcome:
+        """`before_fallback(driver)` runs before each fallback attempt; False stops the chain there."""
+        ...
 
 
 class EventPublisher(Protocol):

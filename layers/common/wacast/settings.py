@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # Drivers a new sender gets; "simulated" makes new accounts get a connected simulated sender.
     default_driver: str = "simulated"
 
+    # Accounts whose owners/admins may run operator actions (DLQ redrive): comma-separated ids, or "*".
+    operator_accounts: str = ""
+
     # Session host.
     host_id: str = "host-local"
     send_timeout_seconds: float = Field(default=30.0, gt=0)
@@ -61,3 +64,7 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, validated once."""
     return Settings()
+
+
+def split_list(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]

@@ -100,3 +100,30 @@ class Campaign(BaseModel):
     updated_at: datetime
     started_at: datetime | None = None
     completed_at: datetime | None = None
+
+
+class CampaignDraft(BaseModel):
+    """What a user gives to create (or, whole, to update) a campaign."""
+
+    name: str = Field(min_length=1, max_length=200)
+    sender_id: str | None = Field(default=None, max_length=64, description="default: the account's default sender")
+    template_id: str | None = Field(default=None, max_length=64)
+    body: str | None = Field(default=None, min_length=1, max_length=4096)
+    audience: Audience
+    pacing: PacingPolicy | None = None
+
+    @model_validator(mode="after")
+    def _template_or_body(self) -> Self:
+        if (self.template_id is None) == (self.body is None):
+            raise ValueError("give exactly one of template_id or body")
+        return self
+
+
+class DispatchJob(BaseModel):
+    """A message on the campaigns queue: dispatch the next window of a run, or sweep a cancelled run."""
+
+    type: str = Field(default="dispatch", pattern="^(dispatch|sweep)$")
+    account_id: str
+    campaign_id: str
+    run: int
+    seq: int = 0

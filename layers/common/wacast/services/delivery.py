@@ -182,7 +182,10 @@ class DeliveryService:
         claimed = self.messages.mark_driver_called(claimed, self.clock.now())
         started = self.clock.now()
         try:
-            outcome = self.chain.send(sender, claimed.phone, claimed.body)
+            # a fallback attempt is another write to WhatsApp from the same number: it needs its own slot
+            outcome = self.chain.send(
+                sender, claimed.phone, claimed.body, before_fallback=lambda _: self._reserve_slot(sender) == 0
+            )
         except Exception as exc:  # a driver bug: we cannot know whether WhatsApp got it
             logger.exception("driver raised", message_id=claimed.id)
             outcome = SendOutcome.unknown("chain", f"driver raised {type(exc).__name__}")

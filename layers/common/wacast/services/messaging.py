@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import timedelta
 
 from wacast.domain.accounts import Principal
 from wacast.domain.errors import NotFound, OptedOut, ValidationFailed
@@ -46,9 +47,10 @@ class MessagingService:
         text: str,
         sender_id: str | None = None,
         idempotency_key: str | None = None,
-        delay_seconds: int = 0,
+        delay_ms: int = 0,
     ) -> Message:
-        """Queue one message. With the same idempotency key, a retried call returns the first message."""
+        """Queue one message, to go no earlier than `delay_ms` from now. With the same idempotency key,
+        a retried call returns the first message."""
         account = self.accounts.get(principal.account_id)
         if account is None:
             raise NotFound("account not found")
@@ -61,19 +63,21 @@ class MessagingService:
         if existing is not None:
             return existing
         now = self.clock.now()
+        send_at = now + timedelta(milliseconds=delay_ms) if delay_ms else None
         message = Message(
             id=message_id,
             account_id=principal.account_id,
             sender_id=sender.id,
             phone=e164,
             body=text,
+            send_at=send_at,
             created_at=now,
             updated_at=now,
             history=[StatusChange(status=MessageStatus.QUEUED, at=now, detail="queued by the API")],
         )
         if not self.messages.create(message):
             return self.messages.get(message_id) or message
-        self.outbox.send(outbox_body(message), delay_seconds=delay_seconds)
+        self.outbox.send(outbox_body(message), delay_seconds=min(900, delay_ms // 1000))
         return message
 
     def wait_for_outcome(self, message: Message, timeout_seconds: float) -> Message:

@@ -61,7 +61,7 @@ class EventsService:
         for provider_id in event.provider_message_ids:
             message = self.messages.find_by_provider_id(event.sender_id, provider_id)
             if message is None and event.recipient:
-                message = self._settle_unknown(event, provider_id)
+                message = self._prove_send(event, provider_id)
             if message is not None and self._advance(message, MessageStatus(event.status), event.at):
                 moved += 1
         return moved
@@ -79,19 +79,20 @@ class EventsService:
     def on_sender_state(self, event: SenderStateEvent) -> None:
         logger.info("sender state changed", sender_id=event.sender_id, state=event.state, error=event.error)
 
-    def _settle_unknown(self, event: ReceiptEvent, provider_id: str) -> Message | None:
-        """A receipt for a message id we never recorded, from a recipient we have an UNKNOWN send to:
-        that send did happen. The oldest UNKNOWN one takes the provider id."""
+    def _prove_send(self, event: ReceiptEvent, provider_id: str) -> Message | None:
+        """A receipt for a provider id we never recorded, from a recipient we have an unproven send to
+        (a worker died during or right after the driver call): that send happened. The oldest one
+        takes the provider id and becomes SENT."""
         assert event.recipient is not None
-        candidates = sorted(self.messages.find_unknown_to(event.sender_id, event.recipient), key=lambda m: m.created_at)
-        for candidate in candidates:
+        candidates = self.messages.find_unproven_to(event.sender_id, event.recipient)
+        for candidate in sorted(candidates, key=lambda m: m.driver_called_at or m.created_at):
             try:
                 return self.messages.transition(
                     candidate,
                     MessageStatus.SENT,
                     event.at,
                     detail="a receipt proved the send",
-                    changes={"provider_message_id": provider_id},
+                    changes={"provider_message_id": provider_id, "lease_owner": None, "lease_expires_at": None},
                 )
             except StaleState:
                 continue

@@ -7,5 +7,5 @@ Key design (each entity module documents its own keys and GSIs):
 - sender:   pk ACCT#{account}  sk SENDER#{sender}      gsi1 SENDERS / {sender}
 - campaign: pk ACCT#{account}  sk CAMPAIGN#{campaign}
 - message:  pk MSG#{message}   sk MSG                  gsi1 CAMPAIGN#{campaign} / {status}#{message}
-            gsi2 PMID#{sender}#{provider id} / MSG     gsi3 UNKNOWN#{sender}#{phone} / {message}
+            gsi2 PMID#{sender}#{provider id} / MSG     gsi3 UNPROVEN#{sender}#{phone} / {message}
 """

@@ -3,7 +3,9 @@
 Keys: pk MSG#{message}, sk MSG.
 gsi1: CAMPAIGN#{campaign} (or ACCT#{account}#DIRECT) / {status}#{message}: a campaign's messages by status.
 gsi2: PMID#{sender}#{provider id} / MSG: receipts find their message (sparse: only once sent).
-gsi3: UNKNOWN#{sender}#{phone} / {message}: a receipt from a recipient can settle an UNKNOWN (sparse).
+gsi3: UNPROVEN#{sender}#{phone} / {message}: messages whose driver call may have reached WhatsApp but whose
+      outcome is not recorded (SENDING after the driver was called, or UNKNOWN). A receipt from that
+      recipient proves the send (sparse).
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ class MessageModel(TableModel):
     gsi3sk = UnicodeAttribute(null=True)
     by_campaign = Gsi1()
     by_provider_id = Gsi2()
-    unknown_by_recipient = Gsi3()
+    unproven_by_recipient = Gsi3()
 
 
 _FIELDS = tuple(Message.model_fields)
@@ -101,9 +103,18 @@ def to_model(message: Message) -> MessageModel:
     model.gsi1pk, model.gsi1sk = _group_key(message), f"{message.status}#{message.id}"
     if message.provider_message_id:
         model.gsi2pk, model.gsi2sk = f"PMID#{message.sender_id}#{message.provider_message_id}", "MSG"
-    if message.status is MessageStatus.UNKNOWN:
-        model.gsi3pk, model.gsi3sk = f"UNKNOWN#{message.sender_id}#{message.phone}", message.id
+    if is_unproven(message):
+        model.gsi3pk, model.gsi3sk = unproven_key(message), message.id
     return model
+
+
+def is_unproven(message: Message) -> bool:
+    """The driver may have reached WhatsApp and no outcome says whether it did."""
+    return message.status in (MessageStatus.SENDING, MessageStatus.UNKNOWN) and message.driver_called_at is not None
+
+
+def unproven_key(message: Message) -> str:
+    return f"UNPROVEN#{message.sender_id}#{message.phone}"
 
 
 def to_domain(model: MessageModel) -> Message:
@@ -249,6 +260,8 @@ class DynamoMessageRepository:
             MessageModel.driver_called_at.set(now),
             MessageModel.updated_at.set(now),
             MessageModel.version.set(message.version + 1),
+            MessageModel.gsi3pk.set(unproven_key(message)),
+            MessageModel.gsi3sk.set(message.id),
         ]
         condition = (MessageModel.version == message.version) & (MessageModel.lease_owner == message.lease_owner)
         self._write(message, actions, condition, {})
@@ -259,9 +272,10 @@ class DynamoMessageRepository:
             return self.get(model.id)  # GSIs are eventually consistent: read the item itself
         return None
 
-    def find_unknown_to(self, sender_id: str, phone: str) -> list[Message]:
-        found = [self.get(m.id) for m in MessageModel.unknown_by_recipient.query(f"UNKNOWN#{sender_id}#{phone}")]
-        return [m for m in found if m is not None and m.status is MessageStatus.UNKNOWN]
+    def find_unproven_to(self, sender_id: str, phone: str) -> list[Message]:
+        query = MessageModel.unproven_by_recipient.query(f"UNPROVEN#{sender_id}#{phone}")
+        found = [self.get(m.id) for m in query]  # the GSI lags: decide on the items themselves
+        return [m for m in found if m is not None and is_unproven(m)]
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -286,11 +300,10 @@ class DynamoMessageRepository:
         if new.provider_message_id and new.provider_message_id != old.provider_message_id:
             actions.append(MessageModel.gsi2pk.set(f"PMID#{new.sender_id}#{new.provider_message_id}"))
             actions.append(MessageModel.gsi2sk.set("MSG"))
-        if new.status is MessageStatus.UNKNOWN:
-            actions.append(MessageModel.gsi3pk.set(f"UNKNOWN#{new.sender_id}#{new.phone}"))
-            actions.append(MessageModel.gsi3sk.set(new.id))
-        elif old.status is MessageStatus.UNKNOWN:
-            actions.extend([MessageModel.gsi3pk.remove(), MessageModel.gsi3sk.remove()])
+        if is_unproven(new):
+            actions += [MessageModel.gsi3pk.set(unproven_key(new)), MessageModel.gsi3sk.set(new.id)]
+        elif is_unproven(old):
+            actions += [MessageModel.gsi3pk.remove(), MessageModel.gsi3sk.remove()]
         return actions
 
     def _write(self, message: Message, actions: list[Action], condition: Condition, delta: Mapping[str, int]) -> None:

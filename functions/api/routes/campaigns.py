@@ -1,0 +1,155 @@
+"""Campaigns: CRUD, lifecycle (start, pause, resume, cancel), stats, messages and export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from collections.abc import Iterator
+from datetime import datetime
+
+from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+from routes.deps import PrincipalDep, ServicesDep
+from routes.errors import ERRORS
+from routes.messages import JobOut, job_out
+
+from wacast.domain.campaigns import Audience, Campaign, CampaignDraft, CampaignStatus, Counters
+from wacast.domain.messages import Message, MessageStatus
+from wacast.domain.pacing import PacingPolicy
+from wacast.services.stats import CampaignStats
+
+router = APIRouter(prefix="/api/campaigns", tags=["campaigns"], responses=ERRORS)
+
+
+class CampaignOut(BaseModel):
+    id: str
+    name: str
+    sender_id: str
+    template_id: str | None
+    body: str | None
+    audience: Audience
+    audience_size: int
+    pacing: PacingPolicy | None
+    status: CampaignStatus
+    run: int
+    counters: Counters
+    failure_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+
+
+class CampaignPage(BaseModel):
+    items: list[CampaignOut]
+    next_cursor: str | None
+
+
+class MessagePage(BaseModel):
+    items: list[JobOut]
+    next_cursor: str | None
+
+
+def campaign_out(c: Campaign) -> CampaignOut:
+    return CampaignOut.model_validate(c.model_dump(include=set(CampaignOut.model_fields)))
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create(body: CampaignDraft, principal: PrincipalDep, services: ServicesDep) -> CampaignOut:
+    return campaign_out(services.campaigns.create(principal, body))
+
+
+@router.get("")
+def list_campaigns(
+    principal: PrincipalDep,
+    services: ServicesDep,
+    cursor: str | None = Query(default=None, max_length=200),
+    limit: int = Query(default=50, ge=1, le=100),
+) -> CampaignPage:
+    items, next_cursor = services.campaigns.list(principal, cursor, limit)
+    return CampaignPage(items=[campaign_out(c) for c in items], next_cursor=next_cursor)
+
+
+@router.get("/{campaign_id}")
+def get(campaign_id: str, principal: PrincipalDep, services: ServicesDep) -> CampaignOut:
+    return campaign_out(services.campaigns.get(principal, campaign_id))
+
+
+@router.put("/{campaign_id}")
+def update(campaign_id: str, body: CampaignDraft, principal: PrincipalDep, services: ServicesDep) -> CampaignOut:
+    """Replace the definition. The message and audience of a running campaign cannot change (409)."""
+    return campaign_out(services.campaigns.update(principal, campaign_id, body))
+
+
+@router.delete("/{campaign_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete(campaign_id: str, principal: PrincipalDep, services: ServicesDep) -> Response:
+    services.campaigns.delete(principal, campaign_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{campaign_id}/start", status_code=status.HTTP_202_ACCEPTED)
+def start(campaign_id: str, principal: PrincipalDep, services: ServicesDep) -> CampaignOut:
+    """Start a run: answers at once; the dispatcher fans it out from the campaigns queue."""
+    return campaign_out(services.campaigns.start(principal, campaign_id))
+
+
+@router.post("/{campaign_id}/pause")
+def pause(campaign_id: str, principal: PrincipalDep, services: ServicesDep) -> CampaignOut:
+    return campaign_out(services.campaigns.pause(principal, campaign_id))
+
+
+@router.post("/{campaign_id}/resume", status_code=status.HTTP_202_ACCEPTED)
+def resume(campaign_id: str, principal: PrincipalDep, services: ServicesDep) -> CampaignOut:
+    return campaign_out(services.campaigns.resume(principal, campaign_id))
+
+
+@router.post("/{campaign_id}/cancel")
+def cancel(campaign_id: str, principal: PrincipalDep, services: ServicesDep) -> CampaignOut:
+    return campaign_out(services.campaigns.cancel(principal, campaign_id))
+
+
+@router.get("/{campaign_id}/stats")
+def stats(campaign_id: str, principal: PrincipalDep, services: ServicesDep) -> CampaignStats:
+    return services.stats.campaign(principal, campaign_id)
+
+
+@router.get("/{campaign_id}/messages")
+def messages(
+    campaign_id: str,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    status_filter: MessageStatus | None = Query(default=None, alias="status"),
+    cursor: str | None = Query(default=None, max_length=2000),
+    limit: int = Query(default=50, ge=1, le=500),
+) -> MessagePage:
+    items, next_cursor = services.stats.messages_of(principal, campaign_id, status_filter, cursor, limit)
+    return MessagePage(items=[job_out(m) for m in items], next_cursor=next_cursor)
+
+
+EXPORT_COLUMNS = ["message_id", "phone", "status", "run", "attempts", "driver", "fallback_used", "last_error", "updated_at"]
+
+
+def _csv_rows(messages: Iterator[Message]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    for m in messages:
+        writer.writerow(
+            [m.id, m.phone, m.status, m.run, m.attempts, m.driver or "", m.fallback_used, m.last_error or "",
+             m.updated_at.isoformat()]
+        )
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
+@router.get("/{campaign_id}/export", response_class=StreamingResponse)
+def export(campaign_id: str, principal: PrincipalDep, services: ServicesDep) -> StreamingResponse:
+    """Every message of the campaign as CSV."""
+    rows = _csv_rows(services.stats.export(principal, campaign_id))
+    first = next(rows)  # checks the campaign (404) before the response starts
+    headers = {"Content-Disposition": f'attachment; filename="{campaign_id}-messages.csv"'}
+    return StreamingResponse(itertools.chain([first], rows), media_type="text/csv", headers=headers)

@@ -1,0 +1,66 @@
+"""Reads a campaign's audience page by page, from a position that survives between Lambda runs.
+
+A multi-tag audience is read tag after tag; a contact is yielded only under the first of the
+audience's tags it carries, so nobody is counted or messaged twice and no state is needed for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wacast.domain.campaigns import Audience
+from wacast.domain.contacts import Contact
+from wacast.ports import ContactRepository
+
+MAX_PAGES = 10_000  # bounds every loop here: 10k pages of 100 contacts
+
+
+@dataclass(frozen=True)
+class Position:
+    index: int = 0  # which tag of a multi-tag audience
+    cursor: str | None = None
+
+
+class AudienceReader:
+    """The contacts of an audience, in pages, resumable from a Position."""
+
+    def __init__(self, contacts: ContactRepository) -> None:
+        self.contacts = contacts
+
+    def size(self, account_id: str, audience: Audience) -> int:
+        """How many contacts the audience has now (before the campaign starts)."""
+        if audience.import_batch is not None:
+            return self.contacts.count(account_id, import_batch=audience.import_batch)
+        if audience.tags is not None and len(audience.tags) == 1:
+            return self.contacts.count(account_id, tag=audience.tags[0])
+        total, position = 0, Position()
+        for _ in range(MAX_PAGES):
+            page, next_position = self.page(account_id, audience, position, limit=100)
+            total += len(page)
+            if next_position is None:
+                return total
+            position = next_position
+        raise RuntimeError("audience too large to count")
+
+    def page(
+        self, account_id: str, audience: Audience, position: Position, limit: int
+    ) -> tuple[list[Contact], Position | None]:
+        """Up to `limit` contacts from `position`, and the position after them (None at the end)."""
+        if audience.tags is None:
+            contacts, cursor = self.contacts.page(
+                account_id,
+                import_batch=audience.import_batch,
+                contact_ids=audience.contact_ids,
+                cursor=position.cursor,
+                limit=limit,
+            )
+            return contacts, (Position(0, cursor) if cursor else None)
+        tag = audience.tags[position.index]
+        contacts, cursor = self.contacts.page(account_id, tag=tag, cursor=position.cursor, limit=limit)
+        earlier = set(audience.tags[: position.index])
+        contacts = [c for c in contacts if not earlier.intersection(c.tags)]
+        if cursor is not None:
+            return contacts, Position(position.index, cursor)
+        if position.index + 1 < len(audience.tags):
+            return contacts, Position(position.index + 1, None)
+        return contacts, None

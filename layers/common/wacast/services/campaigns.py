@@ -1,0 +1,216 @@
+"""Campaigns: create, read, update, delete, and the lifecycle (start, pause, resume, cancel).
+
+A campaign never runs inside an HTTP request: starting it puts a dispatch job on the campaigns
+queue and answers at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from wacast.domain.accounts import Principal
+from wacast.domain.campaigns import (
+    CANCELLABLE,
+    DELETABLE,
+    EDITABLE,
+    PAUSABLE,
+    RESUMABLE,
+    STARTABLE,
+    Campaign,
+    CampaignDraft,
+    CampaignStatus,
+    DispatchJob,
+)
+from wacast.domain.errors import Conflict, NotFound, Unavailable, ValidationFailed
+from wacast.observability import logger
+from wacast.ports import (
+    AccountRepository,
+    CampaignRepository,
+    CampaignStates,
+    Clock,
+    Queue,
+    SenderRepository,
+    TemplateRepository,
+)
+from wacast.services.audience import AudienceReader
+
+C = CampaignStatus
+
+
+class CampaignService:
+    """Campaign use cases, every one scoped to the caller's account."""
+
+    def __init__(
+        self,
+        campaigns: CampaignRepository,
+        states: CampaignStates,
+        accounts: AccountRepository,
+        senders: SenderRepository,
+        templates: TemplateRepository,
+        audience: AudienceReader,
+        jobs: Queue,
+        clock: Clock,
+    ) -> None:
+        self.campaigns = campaigns
+        self.states = states
+        self.accounts = accounts
+        self.senders = senders
+        self.templates = templates
+        self.audience = audience
+        self.jobs = jobs
+        self.clock = clock
+
+    # -- CRUD -------------------------------------------------------------------------------------
+
+    def create(self, principal: Principal, draft: CampaignDraft) -> Campaign:
+        now = self.clock.now()
+        sender_id = self._check_references(principal, draft)
+        campaign = Campaign(
+            id=f"cmp_{uuid.uuid4().hex[:20]}",
+            account_id=principal.account_id,
+            name=draft.name,
+            sender_id=sender_id,
+            template_id=draft.template_id,
+            body=draft.body,
+            audience=draft.audience,
+            audience_size=self.audience.size(principal.account_id, draft.audience),
+            pacing=draft.pacing,
+            created_at=now,
+            updated_at=now,
+        )
+        self.campaigns.create(campaign)
+        return campaign
+
+    def get(self, principal: Principal, campaign_id: str) -> Campaign:
+        campaign = self.campaigns.get(principal.account_id, campaign_id)
+        if campaign is None:
+            raise NotFound("no such campaign", details={"campaign_id": campaign_id})
+        return campaign
+
+    def list(self, principal: Principal, cursor: str | None, limit: int) -> tuple[list[Campaign], str | None]:
+        return self.campaigns.list_for_account(principal.account_id, cursor=cursor, limit=limit)
+
+    def update(self, principal: Principal, campaign_id: str, draft: CampaignDraft) -> Campaign:
+        """Replace the definition. What is sent (body, template, audience, sender) is frozen once the
+        campaign started; the name and pacing may change at any time before it ends."""
+        current = self.get(principal, campaign_id)
+        sender_id = self._check_references(principal, draft)
+        content_changed = (draft.body, draft.template_id, draft.audience, sender_id) != (
+            current.body,
+            current.template_id,
+            current.audience,
+            current.sender_id,
+        )
+        allowed = EDITABLE if content_changed else EDITABLE | {C.RUNNING, C.PAUSED}
+        if current.status not in allowed:
+            raise Conflict(
+                f"a {current.status} campaign's message and audience cannot change",
+                details={"campaign_id": campaign_id, "status": current.status.value},
+            )
+        size = self.audience.size(principal.account_id, draft.audience) if content_changed else current.audience_size
+        updated = current.model_copy(
+            update={
+                "name": draft.name,
+                "sender_id": sender_id,
+                "template_id": draft.template_id,
+                "body": draft.body,
+                "audience": draft.audience,
+                "audience_size": size,
+                "pacing": draft.pacing,
+                "updated_at": self.clock.now(),
+            }
+        )
+        self.campaigns.save_definition(updated, allowed)
+        return updated
+
+    def delete(self, principal: Principal, campaign_id: str) -> None:
+        self.get(principal, campaign_id)
+        self.campaigns.delete(principal.account_id, campaign_id, DELETABLE)
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def start(self, principal: Principal, campaign_id: str) -> Campaign:
+        """Start a new run: 202 at once; the dispatcher does the fan-out."""
+        return self.start_run(principal.account_id, campaign_id, STARTABLE)
+
+    def start_run(self, account_id: str, campaign_id: str, allowed: frozenset[CampaignStatus]) -> Campaign:
+        current = self.campaigns.get(account_id, campaign_id)
+        if current is None:
+            raise NotFound("no such campaign", details={"campaign_id": campaign_id})
+        if current.status not in allowed:
+            raise Conflict(f"a {current.status} campaign cannot be started", details={"status": current.status})
+        now = self.clock.now()
+        dispatch = current.dispatch.model_copy(
+            update={"seq": current.dispatch.seq + 1, "cursor": None, "audience_index": 0, "pacer": None, "done": False}
+        )
+        started = self.campaigns.transition(
+            account_id,
+            campaign_id,
+            allowed,
+            C.RUNNING,
+            now,
+            run=current.run + 1,
+            dispatch=dispatch,
+            started_at=now,
+            completed_at=None,
+            failure_reason=None,
+        )
+        self._enqueue(started, "dispatch", revert_to=current.status)
+        logger.info("campaign started", campaign_id=campaign_id, run=started.run)
+        return started
+
+    def pause(self, principal: Principal, campaign_id: str) -> Campaign:
+        return self.campaigns.transition(principal.account_id, campaign_id, PAUSABLE, C.PAUSED, self.clock.now())
+
+    def resume(self, principal: Principal, campaign_id: str) -> Campaign:
+        current = self.get(principal, campaign_id)
+        dispatch = current.dispatch.model_copy(update={"seq": current.dispatch.seq + 1})
+        resumed = self.campaigns.transition(
+            principal.account_id, campaign_id, RESUMABLE, C.RUNNING, self.clock.now(), dispatch=dispatch
+        )
+        if resumed.dispatch.done:
+            self.states.complete_if_done(resumed.account_id, resumed.id, self.clock.now())
+        else:
+            self._enqueue(resumed, "dispatch", revert_to=C.PAUSED)
+        return resumed
+
+    def cancel(self, principal: Principal, campaign_id: str) -> Campaign:
+        """Cancel: nothing more is sent; queued messages become SKIPPED (swept by the dispatcher)."""
+        current = self.get(principal, campaign_id)
+        now = self.clock.now()
+        cancelled = self.campaigns.transition(
+            principal.account_id, campaign_id, CANCELLABLE, C.CANCELLED, now, completed_at=now
+        )
+        if current.run > 0:
+            self._enqueue(cancelled, "sweep", revert_to=None)
+        return cancelled
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _enqueue(self, campaign: Campaign, kind: str, revert_to: CampaignStatus | None) -> None:
+        job = DispatchJob(
+            type=kind,
+            account_id=campaign.account_id,
+            campaign_id=campaign.id,
+            run=campaign.run,
+            seq=campaign.dispatch.seq,
+        )
+        try:
+            self.jobs.send(job.model_dump())
+        except Unavailable:
+            if revert_to is not None:  # nothing will dispatch it: put it back as it was
+                self.campaigns.transition(
+                    campaign.account_id, campaign.id, {campaign.status}, revert_to, self.clock.now()
+                )
+            raise
+
+    def _check_references(self, principal: Principal, draft: CampaignDraft) -> str:
+        sender_id = draft.sender_id
+        if sender_id is None:
+            account = self.accounts.get(principal.account_id)
+            sender_id = account.default_sender_id if account else None
+        if sender_id is None or self.senders.get(principal.account_id, sender_id) is None:
+            raise ValidationFailed("no such sender in this account", field="sender_id")
+        if draft.template_id is not None and self.templates.get(principal.account_id, draft.template_id) is None:
+            raise ValidationFailed("no such template", field="template_id")
+        return sender_id

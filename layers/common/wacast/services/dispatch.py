@@ -1,0 +1,259 @@
+"""The dispatcher: the paced fan-out of a campaign run into message items and outbox messages.
+
+One job plans one window (at most ~15 minutes ahead, the SQS DelaySeconds maximum), then hands on
+to a continuation of itself that carries the audience position and the pacer state on the campaign
+item. Every job carries the dispatch `seq`; only the job holding the current seq may advance it
+(a conditional write), so a redelivered or duplicated job never forks the fan-out. Message ids
+derive from (campaign, run, contact), so dispatching a window again never duplicates a message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from wacast.domain.campaigns import Campaign, CampaignStatus, DispatchJob, DispatchState
+from wacast.domain.contacts import Contact
+from wacast.domain.errors import StaleState, ValidationFailed
+from wacast.domain.messages import Message, MessageStatus, StatusChange, message_id_for
+from wacast.domain.pacing import PacerState, PacingPlanner, PresetGaps, gap_bounds_ms
+from wacast.domain.senders import Sender
+from wacast.domain.templates import contact_values, render
+from wacast.observability import logger
+from wacast.ports import (
+    CampaignRepository,
+    CampaignStates,
+    Clock,
+    MessageRepository,
+    OptOutRepository,
+    Queue,
+    SenderRepository,
+    TemplateRepository,
+)
+from wacast.services.audience import AudienceReader, Position
+from wacast.services.messaging import outbox_body
+
+S = MessageStatus
+WINDOW = timedelta(seconds=840)  # plan this far ahead: under SQS's 900 s DelaySeconds maximum
+LEAD = timedelta(seconds=60)  # the continuation runs this long before the planned window runs out
+MAX_PAGES_PER_JOB = 50
+PAGE = 100
+SWEEP_PAGES_PER_JOB = 20
+FAR = timedelta(days=3650)
+
+
+def pacer_seed(campaign_id: str, run: int) -> int:
+    return int(hashlib.sha256(f"{campaign_id}:{run}".encode()).hexdigest()[:12], 16)
+
+
+def delay_until(moment: datetime | None, now: datetime) -> int:
+    if moment is None:
+        return 0
+    return max(0, min(900, int((moment - now).total_seconds())))
+
+
+class DispatchService:
+    """Handles jobs from the campaigns queue."""
+
+    def __init__(
+        self,
+        campaigns: CampaignRepository,
+        states: CampaignStates,
+        senders: SenderRepository,
+        templates: TemplateRepository,
+        audience: AudienceReader,
+        messages: MessageRepository,
+        optouts: OptOutRepository,
+        outbox: Queue,
+        jobs: Queue,
+        clock: Clock,
+        presets: PresetGaps,
+    ) -> None:
+        self.campaigns = campaigns
+        self.states = states
+        self.senders = senders
+        self.templates = templates
+        self.audience = audience
+        self.messages = messages
+        self.optouts = optouts
+        self.outbox = outbox
+        self.jobs = jobs
+        self.clock = clock
+        self.presets = presets
+
+    def handle(self, job: DispatchJob, receive_count: int = 1) -> None:
+        campaign = self.campaigns.get(job.account_id, job.campaign_id)
+        if campaign is None or campaign.run != job.run:
+            logger.info("dispatch job for another run or a deleted campaign; dropped", job=job.model_dump())
+            return
+        if job.type == "sweep":
+            self.sweep(campaign)
+            return
+        if campaign.status is not CampaignStatus.RUNNING or campaign.dispatch.done:
+            return  # paused (resume sends a new job), cancelled, completed: nothing to plan
+        if job.seq == campaign.dispatch.seq - 1 and receive_count > 1:
+            # This job advanced the campaign, then failed before handing on: hand on again.
+            self._continue(campaign, campaign.dispatch, self.clock.now())
+            return
+        if job.seq != campaign.dispatch.seq:
+            return  # a stale or duplicate job: the current one owns the dispatch
+        self.dispatch_window(campaign)
+
+    # -- one window -------------------------------------------------------------------------------
+
+    def dispatch_window(self, campaign: Campaign) -> None:
+        now = self.clock.now()
+        sender = self.senders.get(campaign.account_id, campaign.sender_id)
+        body = self._body(campaign)
+        if sender is None or body is None:
+            reason = "the sender was deleted" if sender is None else "the template was deleted"
+            self.states.mark_failed(campaign.account_id, campaign.id, reason)
+            logger.error("campaign failed", campaign_id=campaign.id, reason=reason)
+            return
+        policy = campaign.pacing or sender.pacing
+        planner = PacingPlanner(policy, self.presets, sender.created_at)
+        pacer = campaign.dispatch.pacer or PacerState(seed=pacer_seed(campaign.id, campaign.run))
+        min_gap = timedelta(milliseconds=max(1, gap_bounds_ms(policy, self.presets)[0]))
+        horizon = now + WINDOW
+        position: Position | None = Position(campaign.dispatch.audience_index, campaign.dispatch.cursor)
+        written = 0
+        for _ in range(MAX_PAGES_PER_JOB):
+            assert position is not None
+            if not planner.plan(pacer, 1, now, horizon)[0]:
+                break  # the window is full
+            room = int((horizon - max(now, pacer.next_at or now)) / min_gap) + 1
+            contacts, position = self.audience.page(campaign.account_id, campaign.audience, position, min(PAGE, room))
+            pacer, count = self._write_page(campaign, sender, body, contacts, planner, pacer, now)
+            written += count
+            if position is None:
+                break
+        last = position or Position()
+        state = DispatchState(
+            seq=campaign.dispatch.seq + 1,
+            cursor=last.cursor,
+            audience_index=last.index,
+            pacer=pacer,
+            done=position is None,
+        )
+        if not self.campaigns.advance_dispatch(campaign, campaign.dispatch.seq, state, now):
+            logger.info("dispatch lost its turn (paused, cancelled or raced); stopping", campaign_id=campaign.id)
+            return
+        logger.info("dispatched a window", campaign_id=campaign.id, run=campaign.run, messages=written, done=state.done)
+        if state.done:
+            self.states.complete_if_done(campaign.account_id, campaign.id, now)
+        else:
+            self._continue(campaign, state, now)
+
+    def _write_page(
+        self,
+        campaign: Campaign,
+        sender: Sender,
+        body: str,
+        contacts: list[Contact],
+        planner: PacingPlanner,
+        pacer: PacerState,
+        now: datetime,
+    ) -> tuple[PacerState, int]:
+        """Write one page of messages (planned on `pacer`) and queue them. Returns the pacer after them."""
+        if not contacts:
+            return pacer, 0
+        opted_out = self.optouts.opted_out_among(campaign.account_id, [c.phone for c in contacts])
+        messages = []
+        for contact in contacts:
+            status, text, detail, send_at = S.QUEUED, "", "queued by the dispatcher", None
+            if contact.phone in opted_out:
+                status, detail = S.SKIPPED, "opted out"
+            else:
+                try:
+                    text = render(body, contact_values(contact))
+                except ValidationFailed as exc:
+                    status, detail = S.FAILED, f"template: {exc.message}"
+            if status is S.QUEUED:
+                times, pacer = planner.plan(pacer, 1, now, now + FAR)
+                send_at = times[0]
+            messages.append(self._message(campaign, sender, contact, status, text, detail, send_at, now))
+        created = self.messages.create_many(messages)
+        pairs = list(zip(messages, created, strict=True))
+        self._enqueue([m for m, new in pairs if new], [m for m, new in pairs if not new], now)
+        return pacer, sum(created)
+
+    def _enqueue(self, new: list[Message], existing: list[Message], now: datetime) -> None:
+        """Queue what was just written, and what a crashed earlier run wrote but may not have queued."""
+        ready = [m for m in new if m.status is S.QUEUED]
+        for message in existing:
+            current = self.messages.get(message.id)
+            if current is not None and current.status is S.QUEUED:
+                ready.append(current)
+        self.outbox.send_batch([(outbox_body(m), delay_until(m.send_at, now)) for m in ready])
+
+    @staticmethod
+    def _message(
+        campaign: Campaign,
+        sender: Sender,
+        contact: Contact,
+        status: MessageStatus,
+        text: str,
+        detail: str,
+        send_at: datetime | None,
+        now: datetime,
+    ) -> Message:
+        return Message(
+            id=message_id_for(campaign.id, contact.id, campaign.run),
+            account_id=campaign.account_id,
+            sender_id=sender.id,
+            phone=contact.phone,
+            body=text,
+            status=status,
+            campaign_id=campaign.id,
+            contact_id=contact.id,
+            run=campaign.run,
+            send_at=send_at,
+            last_error=None if status is S.QUEUED else detail,
+            created_at=now,
+            updated_at=now,
+            history=[StatusChange(status=status, at=now, detail=detail)],
+        )
+
+    def _body(self, campaign: Campaign) -> str | None:
+        if campaign.template_id is None:
+            return campaign.body
+        template = self.templates.get(campaign.account_id, campaign.template_id)
+        return template.body if template else None
+
+    def _continue(self, campaign: Campaign, state: DispatchState, now: datetime) -> None:
+        pacer_next = state.pacer.next_at if state.pacer else None
+        job = DispatchJob(account_id=campaign.account_id, campaign_id=campaign.id, run=campaign.run, seq=state.seq)
+        self.jobs.send(job.model_dump(), delay_seconds=delay_until(pacer_next - LEAD if pacer_next else None, now))
+
+    # -- cancellation -----------------------------------------------------------------------------
+
+    def sweep(self, campaign: Campaign) -> None:
+        """A cancelled run: every message still waiting becomes SKIPPED."""
+        if campaign.status is not CampaignStatus.CANCELLED:
+            return
+        skipped = 0
+        for status in (S.QUEUED, S.RETRYING):
+            cursor: str | None = None
+            for _ in range(SWEEP_PAGES_PER_JOB):
+                page, cursor = self.messages.list_by_campaign(campaign.id, status=status, cursor=cursor, limit=PAGE)
+                for message in page:
+                    skipped += self._skip(message)
+                if cursor is None:
+                    break
+            if cursor is not None:  # more than one job's worth: carry on in a fresh job
+                job = DispatchJob(
+                    type="sweep", account_id=campaign.account_id, campaign_id=campaign.id, run=campaign.run
+                )
+                self.jobs.send(job.model_dump())
+                break
+        logger.info("swept a cancelled campaign", campaign_id=campaign.id, skipped=skipped)
+
+    def _skip(self, message: Message) -> int:
+        current = self.messages.get(message.id)  # the GSI lags: decide on the item itself
+        if current is None or current.status not in (S.QUEUED, S.RETRYING):
+            return 0
+        try:
+            self.messages.transition(current, S.SKIPPED, self.clock.now(), detail="campaign cancelled")
+        except StaleState:
+            return 0
+        return 1

@@ -1,0 +1,168 @@
+"""Campaign statistics (counters, rates, drivers, ETA) and the operations view of the queues."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+
+from wacast.domain.accounts import Principal
+from wacast.domain.campaigns import Campaign, CampaignStatus, Counters
+from wacast.domain.errors import Forbidden, NotFound
+from wacast.domain.messages import Message, MessageStatus
+from wacast.domain.pacing import PacerState, PacingPlanner, PresetGaps
+from wacast.ports import CampaignRepository, Clock, MessageRepository, Queue, QueueDepth, SenderRepository
+from wacast.services.dispatch import pacer_seed
+
+ETA_HORIZON = timedelta(days=366)
+EXPORT_PAGES = 2_000  # 200k messages
+
+
+class Rates(BaseModel):
+    delivery: float
+    read: float
+    failure: float
+
+
+class CampaignStats(BaseModel):
+    campaign_id: str
+    status: CampaignStatus
+    run: int
+    audience_size: int
+    counters: Counters
+    sent_total: int  # reached WhatsApp: sent + delivered + read
+    rates: Rates
+    by_driver: dict[str, int]
+    fallback_used: int
+    eta: datetime | None
+
+
+class QueueStats(BaseModel):
+    queues: dict[str, QueueDepth]
+    account: Counters
+
+
+def _ratio(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+class StatsService:
+    """Read models over campaigns, messages and queues."""
+
+    def __init__(
+        self,
+        campaigns: CampaignRepository,
+        messages: MessageRepository,
+        senders: SenderRepository,
+        queues: dict[str, Queue],
+        clock: Clock,
+        presets: PresetGaps,
+    ) -> None:
+        self.campaigns = campaigns
+        self.messages = messages
+        self.senders = senders
+        self.queues = queues
+        self.clock = clock
+        self.presets = presets
+
+    def campaign(self, principal: Principal, campaign_id: str) -> CampaignStats:
+        c = self._campaign(principal, campaign_id)
+        n = c.counters
+        sent_total = n.sent + n.delivered + n.read
+        return CampaignStats(
+            campaign_id=c.id,
+            status=c.status,
+            run=c.run,
+            audience_size=c.audience_size,
+            counters=n,
+            sent_total=sent_total,
+            rates=Rates(
+                delivery=_ratio(n.delivered + n.read, sent_total),
+                read=_ratio(n.read, sent_total),
+                failure=_ratio(n.failed, n.total),
+            ),
+            by_driver=c.sent_by_driver,
+            fallback_used=c.fallback_used,
+            eta=self._eta(c),
+        )
+
+    def messages_of(
+        self, principal: Principal, campaign_id: str, status: MessageStatus | None, cursor: str | None, limit: int
+    ) -> tuple[list[Message], str | None]:
+        self._campaign(principal, campaign_id)
+        return self.messages.list_by_campaign(campaign_id, status=status, cursor=cursor, limit=limit)
+
+    def export(self, principal: Principal, campaign_id: str) -> Iterator[Message]:
+        self._campaign(principal, campaign_id)
+        cursor: str | None = None
+        for _ in range(EXPORT_PAGES):
+            page, cursor = self.messages.list_by_campaign(campaign_id, cursor=cursor, limit=500)
+            yield from page
+            if cursor is None:
+                return
+
+    def queue_stats(self, principal: Principal) -> QueueStats:
+        totals: dict[str, int] = dict.fromkeys(Counters.model_fields, 0)
+        cursor: str | None = None
+        for _ in range(1_000):
+            page, cursor = self.campaigns.list_for_account(principal.account_id, cursor=cursor, limit=100)
+            for c in page:
+                for name, value in c.counters.model_dump().items():
+                    totals[name] += value
+            if cursor is None:
+                break
+        return QueueStats(
+            queues={name: queue.depth() for name, queue in self.queues.items()}, account=Counters(**totals)
+        )
+
+    def _campaign(self, principal: Principal, campaign_id: str) -> Campaign:
+        campaign = self.campaigns.get(principal.account_id, campaign_id)
+        if campaign is None:
+            raise NotFound("no such campaign", details={"campaign_id": campaign_id})
+        return campaign
+
+    def _eta(self, c: Campaign) -> datetime | None:
+        """When the last message should go, from the pacing plan: what is planned already, then the
+        audience not dispatched yet, planned on the same pacer."""
+        if c.status not in (CampaignStatus.RUNNING, CampaignStatus.PAUSED):
+            return c.completed_at
+        sender = self.senders.get(c.account_id, c.sender_id)
+        if sender is None:
+            return None
+        now = self.clock.now()
+        pacer = c.dispatch.pacer or PacerState(seed=pacer_seed(c.id, c.run))
+        remaining = 0 if c.dispatch.done else max(0, c.audience_size - c.counters.total)
+        if remaining == 0:
+            return max(now, pacer.next_at) if pacer.next_at else now
+        planner = PacingPlanner(c.pacing or sender.pacing, self.presets, sender.created_at)
+        times, _ = planner.plan(pacer, min(remaining, 200_000), now, now + ETA_HORIZON)
+        return times[-1] if times else None
+
+
+class OperationsService:
+    """Operator actions on the queues: redrive a dead-letter queue into its source queue."""
+
+    def __init__(self, sources: dict[str, Queue], dlqs: dict[str, Queue], operators: list[str]) -> None:
+        self.sources = sources
+        self.dlqs = dlqs
+        self.operators = operators
+
+    def redrive(self, principal: Principal, name: str, max_messages: int) -> int:
+        if not principal.can_manage or ("*" not in self.operators and principal.account_id not in self.operators):
+            raise Forbidden("only operators may redrive dead-letter queues")
+        if name not in self.dlqs or name not in self.sources:
+            raise NotFound(f"no dead-letter queue named {name!r}", details={"field": "queue"})
+        dlq, source = self.dlqs[name], self.sources[name]
+        moved = 0
+        for _ in range(max_messages // 10 + 1):  # bounded
+            batch = dlq.receive(max_messages=min(10, max_messages - moved), wait_seconds=0)
+            if not batch:
+                break
+            source.send_batch([(m.body, 0) for m in batch])
+            for message in batch:
+                dlq.delete(message)
+            moved += len(batch)
+            if moved >= max_messages:
+                break
+        return moved
