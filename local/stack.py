@@ -17,6 +17,7 @@ from moto.server import ThreadedMotoServer
 
 from local.lambda_runtime import load_handler, load_module
 from local.pollers import SqsPoller
+from local.scheduler import SchedulerEmulator
 from local.template import LocalTemplate
 
 REGION = "us-east-1"
@@ -102,6 +103,7 @@ class LocalStack:
         self.api_server: uvicorn.Server | None = None
         self.host: Any = None
         self.template: LocalTemplate | None = None
+        self.scheduler: SchedulerEmulator | None = None
         self._threads: list[threading.Thread] = []
 
     def client(self, service: str) -> Any:
@@ -114,6 +116,10 @@ class LocalStack:
         self.template = provision(self.endpoint, self.config.stack_name, self.config.env)
         functions = self.template.functions()
         self._start_pollers(self.template.clients["sqs"], functions)
+        self.scheduler = SchedulerEmulator(
+            self.template.clients["scheduler"], self.template.clients["sqs"], self.template.physical_ref("ScheduleGroup")
+        )
+        self.scheduler.start()
         self._start_api(functions["ApiFunction"])
         if self.config.host_factory is not None:
             from wacast.bootstrap import get_services
@@ -123,6 +129,8 @@ class LocalStack:
         return self
 
     def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
         if self.host is not None:
             self.host.stop()
         for poller in self.pollers:

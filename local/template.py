@@ -246,6 +246,11 @@ class LocalTemplate:
             )
         return mappings
 
+    def physical_ref(self, logical_id: str) -> str:
+        physical = self._ensure(logical_id)
+        assert physical is not None, logical_id
+        return physical.ref
+
     def queue_url(self, logical_id: str) -> str:
         physical = self._ensure(logical_id)
         assert physical is not None, logical_id

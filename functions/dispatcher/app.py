@@ -22,7 +22,11 @@ processor = BatchProcessor(event_type=EventType.SQS, model=JobRecord)
 
 
 def record_handler(record: JobRecord) -> None:
-    get_services().dispatch.handle(record.body, int(record.attributes.ApproximateReceiveCount))
+    services, job = get_services(), record.body
+    if job.type == "fire":
+        services.schedules.fire(job)
+    else:
+        services.dispatch.handle(job, int(record.attributes.ApproximateReceiveCount))
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -18,12 +18,15 @@ from routes.messages import JobOut, job_out
 from wacast.domain.campaigns import Audience, Campaign, CampaignDraft, CampaignStatus, Counters
 from wacast.domain.messages import Message, MessageStatus
 from wacast.domain.pacing import PacingPolicy
+from wacast.domain.schedules import CampaignSchedule
+from wacast.services.schedules import ScheduleRequest
 from wacast.services.stats import CampaignStats
 
 router = APIRouter(prefix="/api/campaigns", tags=["campaigns"], responses=ERRORS)
 
 
 class CampaignOut(BaseModel):
+    schedule: CampaignSchedule | None
     id: str
     name: str
     sender_id: str
@@ -108,6 +111,19 @@ def resume(campaign_id: str, principal: PrincipalDep, services: ServicesDep) -> 
 @router.post("/{campaign_id}/cancel")
 def cancel(campaign_id: str, principal: PrincipalDep, services: ServicesDep) -> CampaignOut:
     return campaign_out(services.campaigns.cancel(principal, campaign_id))
+
+
+@router.post("/{campaign_id}/schedule")
+def schedule(campaign_id: str, body: ScheduleRequest, principal: PrincipalDep, services: ServicesDep) -> CampaignOut:
+    """Run once at `send_at` (ISO 8601 with an offset), or on a `cron` in `timezone` until `end`.
+    Scheduling again replaces the schedule; a time in the past is refused (422)."""
+    return campaign_out(services.schedules.schedule(principal, campaign_id, body))
+
+
+@router.delete("/{campaign_id}/schedule")
+def unschedule(campaign_id: str, principal: PrincipalDep, services: ServicesDep) -> CampaignOut:
+    """Delete the schedule; a scheduled campaign goes back to draft."""
+    return campaign_out(services.schedules.unschedule(principal, campaign_id))
 
 
 @router.get("/{campaign_id}/stats")

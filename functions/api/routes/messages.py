@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Header, Response, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,6 +11,7 @@ from pydantic.alias_generators import to_camel
 from routes.deps import PrincipalDep, ServicesDep
 from routes.errors import ERRORS
 from wacast.domain.messages import PENDING, Message, MessageStatus
+from wacast.services.schedules import ScheduledCampaign, ScheduleRequest
 from wacast.services.stats import QueueStats
 
 router = APIRouter(prefix="/api/messages", tags=["messages"], responses=ERRORS)
@@ -129,3 +130,54 @@ def campaign_send(body: CampaignSendRequest, principal: PrincipalDep, services: 
 def queue_stats(principal: PrincipalDep, services: ServicesDep) -> QueueStats:
     """SQS depths (visible, in flight, delayed) of every queue and DLQ, and this account's message counts."""
     return services.stats.queue_stats(principal)
+
+
+class CampaignScheduleRequest(Camel):
+    campaign_id: str = Field(min_length=1, max_length=64)
+    scheduled_time: datetime = Field(description="ISO 8601; without an offset it is read as UTC")
+    timezone: str = Field(default="UTC", max_length=64)
+
+
+class ScheduledOut(Camel):
+    campaign_id: str
+    name: str
+    status: str
+    kind: str
+    expression: str
+    timezone: str
+    next_run_at: datetime | None
+
+
+@router.post("/campaign-schedule")
+def campaign_schedule(body: CampaignScheduleRequest, principal: PrincipalDep, services: ServicesDep) -> ScheduledOut:
+    """Schedule a campaign once (the legacy route; see POST /api/campaigns/{id}/schedule)."""
+    send_at = body.scheduled_time if body.scheduled_time.tzinfo else body.scheduled_time.replace(tzinfo=UTC)
+    request = ScheduleRequest(send_at=send_at, timezone=body.timezone)
+    campaign = services.schedules.schedule(principal, body.campaign_id, request)
+    return scheduled_out(ScheduledCampaign(campaign=campaign, next_run_at=services.schedules.next_run(campaign)))
+
+
+@router.delete("/schedule/{campaign_id}")
+def cancel_schedule(campaign_id: str, principal: PrincipalDep, services: ServicesDep) -> ScheduledOut:
+    """Delete a campaign's schedule; it goes back to draft (the legacy route)."""
+    campaign = services.schedules.unschedule(principal, campaign_id)
+    return scheduled_out(ScheduledCampaign(campaign=campaign, next_run_at=None), removed=True)
+
+
+@router.get("/scheduled")
+def scheduled(principal: PrincipalDep, services: ServicesDep) -> list[ScheduledOut]:
+    """This account's scheduled campaigns and their next run."""
+    return [scheduled_out(item) for item in services.schedules.scheduled(principal)]
+
+
+def scheduled_out(item: ScheduledCampaign, removed: bool = False) -> ScheduledOut:
+    c, schedule = item.campaign, item.campaign.schedule
+    return ScheduledOut(
+        campaign_id=c.id,
+        name=c.name,
+        status=c.status.value,
+        kind=schedule.kind if schedule else "none",
+        expression=schedule.expression if schedule else "",
+        timezone=schedule.timezone if schedule else "",
+        next_run_at=None if removed else item.next_run_at,
+    )

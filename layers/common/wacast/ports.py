@@ -208,3 +208,17 @@ class EventPublisher(Protocol):
     """Publishes what happens on WhatsApp (receipts, incoming messages, session state) to the events queue."""
 
     def publish(self, event: Mapping[str, Any]) -> None: ...
+
+
+class Scheduler(Protocol):
+    """Schedules that put a job on the campaigns queue at a time, or on a cron, in a time zone."""
+
+    def put(
+        self, name: str, expression: str, timezone: str, payload: Mapping[str, Any], *, end: datetime | None = None
+    ) -> None:
+        """Create or replace (names are deterministic, so a retried call never makes two)."""
+        ...
+
+    def delete(self, name: str) -> bool: ...
+
+    def exists(self, name: str) -> bool: ...

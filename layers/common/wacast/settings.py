@@ -28,8 +28,10 @@ class Settings(BaseSettings):
     outbox_dlq_url: str = ""
     events_dlq_url: str = ""
     control_dlq_url: str = ""
+    campaigns_queue_arn: str = ""
     schedule_group: str = "wacast"
     scheduler_role_arn: str = ""
+    scheduler_dlq_arn: str = ""
     max_receive_count: int = Field(default=3, ge=1, le=1000)
 
     jwt_secret: SecretStr | None = None

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from wacast.domain.messages import COUNTERS
 from wacast.domain.pacing import PacerState, PacingPolicy
+from wacast.domain.schedules import CampaignSchedule
 
 
 class CampaignStatus(StrEnum):
@@ -95,6 +96,8 @@ class Campaign(BaseModel):
     sent_by_driver: dict[str, int] = Field(default_factory=dict)
     fallback_used: int = 0
     dispatch: DispatchState = Field(default_factory=DispatchState)
+    schedule: CampaignSchedule | None = None
+    last_fire: str | None = None  # the scheduled time of the last firing that started a run
     failure_reason: str | None = None
     created_at: datetime
     updated_at: datetime
@@ -120,10 +123,12 @@ class CampaignDraft(BaseModel):
 
 
 class DispatchJob(BaseModel):
-    """A message on the campaigns queue: dispatch the next window of a run, or sweep a cancelled run."""
+    """A message on the campaigns queue: a schedule firing (start a run), the next window of a run,
+    or the sweep of a cancelled run."""
 
-    type: str = Field(default="dispatch", pattern="^(dispatch|sweep)$")
+    type: str = Field(default="dispatch", pattern="^(fire|dispatch|sweep)$")
     account_id: str
     campaign_id: str
-    run: int
+    run: int = 0
     seq: int = 0
+    scheduled_time: str | None = None  # fire: EventBridge Scheduler's <aws.scheduler.scheduled-time>

@@ -29,6 +29,7 @@ from wacast.ports import (
     CampaignStates,
     Clock,
     Queue,
+    Scheduler,
     SenderRepository,
     TemplateRepository,
 )
@@ -49,6 +50,7 @@ class CampaignService:
         templates: TemplateRepository,
         audience: AudienceReader,
         jobs: Queue,
+        scheduler: Scheduler,
         clock: Clock,
     ) -> None:
         self.campaigns = campaigns
@@ -58,6 +60,7 @@ class CampaignService:
         self.templates = templates
         self.audience = audience
         self.jobs = jobs
+        self.scheduler = scheduler
         self.clock = clock
 
     # -- CRUD -------------------------------------------------------------------------------------
@@ -124,21 +127,44 @@ class CampaignService:
         return updated
 
     def delete(self, principal: Principal, campaign_id: str) -> None:
-        self.get(principal, campaign_id)
+        campaign = self.get(principal, campaign_id)
         self.campaigns.delete(principal.account_id, campaign_id, DELETABLE)
+        if campaign.schedule is not None:
+            self.scheduler.delete(campaign.schedule.name)
 
     # -- lifecycle --------------------------------------------------------------------------------
 
     def start(self, principal: Principal, campaign_id: str) -> Campaign:
-        """Start a new run: 202 at once; the dispatcher does the fan-out."""
-        return self.start_run(principal.account_id, campaign_id, STARTABLE)
+        """Start a new run now: 202 at once; the dispatcher does the fan-out. Starting a campaign
+        scheduled once uses up its schedule."""
+        current = self.get(principal, campaign_id)
+        once = current.schedule if current.schedule and current.schedule.kind == "once" else None
+        started = self.start_run(principal.account_id, campaign_id, STARTABLE, clear_schedule=once is not None)
+        if once is not None:
+            self.scheduler.delete(once.name)
+        return started
 
-    def start_run(self, account_id: str, campaign_id: str, allowed: frozenset[CampaignStatus]) -> Campaign:
+    def start_run(
+        self,
+        account_id: str,
+        campaign_id: str,
+        allowed: frozenset[CampaignStatus],
+        *,
+        fired_for: str | None = None,
+        clear_schedule: bool = False,
+    ) -> Campaign:
+        """Start run N+1 if the campaign is in one of `allowed`. A schedule firing passes `fired_for`
+        (its scheduled time): the same firing delivered twice starts one run."""
         current = self.campaigns.get(account_id, campaign_id)
         if current is None:
             raise NotFound("no such campaign", details={"campaign_id": campaign_id})
         if current.status not in allowed:
             raise Conflict(f"a {current.status} campaign cannot be started", details={"status": current.status})
+        extra: dict[str, object] = {}
+        if fired_for is not None:
+            extra["last_fire"] = fired_for
+        if clear_schedule:
+            extra["schedule"] = None
         now = self.clock.now()
         dispatch = current.dispatch.model_copy(
             update={"seq": current.dispatch.seq + 1, "cursor": None, "audience_index": 0, "pacer": None, "done": False}
@@ -154,6 +180,7 @@ class CampaignService:
             started_at=now,
             completed_at=None,
             failure_reason=None,
+            **extra,
         )
         self._enqueue(started, "dispatch", revert_to=current.status)
         logger.info("campaign started", campaign_id=campaign_id, run=started.run)
@@ -179,8 +206,10 @@ class CampaignService:
         current = self.get(principal, campaign_id)
         now = self.clock.now()
         cancelled = self.campaigns.transition(
-            principal.account_id, campaign_id, CANCELLABLE, C.CANCELLED, now, completed_at=now
+            principal.account_id, campaign_id, CANCELLABLE, C.CANCELLED, now, completed_at=now, schedule=None
         )
+        if current.schedule is not None:
+            self.scheduler.delete(current.schedule.name)
         if current.run > 0:
             self._enqueue(cancelled, "sweep", revert_to=None)
         return cancelled

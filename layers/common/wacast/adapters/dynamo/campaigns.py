@@ -21,6 +21,7 @@ from wacast.domain.campaigns import DRIVERS, Audience, Campaign, CampaignStatus,
 from wacast.domain.errors import Conflict, NotFound, Unavailable
 from wacast.domain.messages import COUNTERS
 from wacast.domain.pacing import PacingPolicy
+from wacast.domain.schedules import CampaignSchedule
 
 
 def campaign_key(account_id: str, campaign_id: str) -> tuple[str, str]:
@@ -36,6 +37,9 @@ class CampaignCountersModel(TableModel):
     dispatch_seq = NumberAttribute(default=0)
     dispatch_done = BooleanAttribute(default=False)
     completed_at = UTCDateTimeAttribute(null=True)
+    recurring = BooleanAttribute(default=False)  # a cron schedule: a finished run goes back to scheduled
+    schedule_end = UTCDateTimeAttribute(null=True)
+    last_fire = UnicodeAttribute(null=True)
     count_total = NumberAttribute(default=0)
     count_queued = NumberAttribute(default=0)
     count_sent = NumberAttribute(default=0)
@@ -61,6 +65,7 @@ class CampaignModel(CampaignCountersModel):
     audience_size = NumberAttribute(default=0)
     pacing_json = UnicodeAttribute(null=True)
     dispatch_json = UnicodeAttribute(default="{}")
+    schedule_json = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     started_at = UTCDateTimeAttribute(null=True)
@@ -93,6 +98,10 @@ def _to_model(c: Campaign) -> CampaignModel:
         dispatch_seq=c.dispatch.seq,
         dispatch_done=c.dispatch.done,
         dispatch_json=c.dispatch.model_dump_json(),
+        schedule_json=c.schedule.model_dump_json() if c.schedule else None,
+        recurring=bool(c.schedule and c.schedule.kind == "cron"),
+        schedule_end=c.schedule.end if c.schedule else None,
+        last_fire=c.last_fire,
         created_at=c.created_at,
         updated_at=c.updated_at,
         started_at=c.started_at,
@@ -122,12 +131,31 @@ def _to_domain(m: CampaignModel) -> Campaign:
         sent_by_driver={d: int(getattr(m, f"count_via_{d}")) for d in DRIVERS if getattr(m, f"count_via_{d}")},
         fallback_used=int(m.count_fallback),
         dispatch=dispatch,
+        schedule=CampaignSchedule.model_validate_json(m.schedule_json) if m.schedule_json else None,
+        last_fire=m.last_fire,
         failure_reason=m.failure_reason,
         created_at=m.created_at,
         updated_at=m.updated_at,
         started_at=m.started_at,
         completed_at=m.completed_at,
     )
+
+
+def _schedule_actions(schedule: CampaignSchedule | None) -> list[Action]:
+    if schedule is None:
+        return [
+            CampaignModel.schedule_json.remove(),
+            CampaignModel.recurring.set(False),
+            CampaignModel.schedule_end.remove(),
+        ]
+    actions: list[Action] = [
+        CampaignModel.schedule_json.set(schedule.model_dump_json()),
+        CampaignModel.recurring.set(schedule.kind == "cron"),
+    ]
+    actions.append(
+        CampaignModel.schedule_end.remove() if schedule.end is None else CampaignModel.schedule_end.set(schedule.end)
+    )
+    return actions
 
 
 def _conditional(exc: Exception) -> bool:
@@ -204,6 +232,7 @@ class DynamoCampaignRepository:
         """Move the campaign to `to` if it is in one of `allowed`; `changes` may set run, dispatch,
         started_at, completed_at, failure_reason. Raises Conflict (or NotFound) otherwise."""
         actions: list[Action] = [CampaignModel.status.set(to.value), CampaignModel.updated_at.set(now)]
+        condition = _status_in(allowed)
         for name, value in changes.items():
             if name == "dispatch":
                 assert isinstance(value, DispatchState)
@@ -212,10 +241,15 @@ class DynamoCampaignRepository:
                     CampaignModel.dispatch_done.set(value.done),
                     CampaignModel.dispatch_json.set(value.model_dump_json()),
                 ]
+            elif name == "schedule":
+                actions += _schedule_actions(value)
+            elif name == "last_fire":  # a firing starts at most one run: only a later firing passes
+                condition &= CampaignModel.last_fire.does_not_exist() | (CampaignModel.last_fire < value)
+                actions.append(CampaignModel.last_fire.set(value))
             else:
                 attribute = getattr(CampaignModel, name)
                 actions.append(attribute.remove() if value is None else attribute.set(value))
-        self._update(account_id, campaign_id, actions, _status_in(allowed), verb=f"moved to {to}")
+        self._update(account_id, campaign_id, actions, condition, verb=f"moved to {to}")
         updated = self.get(account_id, campaign_id)
         assert updated is not None
         return updated
@@ -289,16 +323,21 @@ class DynamoCampaignStates:
             item = CampaignCountersModel.get(
                 *campaign_key(account_id, campaign_id),
                 consistent_read=True,
-                attributes_to_get=["status", "dispatch_done", "count_queued"],
+                attributes_to_get=["status", "dispatch_done", "count_queued", "recurring", "schedule_end"],
             )
         except CampaignCountersModel.DoesNotExist:
             return False
         if item.status != "running" or not item.dispatch_done or item.count_queued:
             return False  # the common case: decided by one read, no write
+        # a recurring campaign waits for its next firing; anything else is finished
+        again = item.recurring and (item.schedule_end is None or item.schedule_end > now)
         return self._set_if(
             account_id,
             campaign_id,
-            [CampaignCountersModel.status.set("completed"), CampaignCountersModel.completed_at.set(now)],
+            [
+                CampaignCountersModel.status.set("scheduled" if again else "completed"),
+                CampaignCountersModel.completed_at.set(now),
+            ],
             (CampaignCountersModel.status == "running")
             & (CampaignCountersModel.dispatch_done == True)  # noqa: E712 - a DynamoDB condition, not a Python test
             & (CampaignCountersModel.count_queued == 0),

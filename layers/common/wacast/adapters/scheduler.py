@@ -1,0 +1,89 @@
+"""EventBridge Scheduler: one schedule per campaign, in the stack's schedule group, whose target is
+the campaigns queue."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from wacast.domain.errors import Unavailable
+
+#: Filled in by EventBridge Scheduler at each firing (the local emulator does the same).
+SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
+
+
+class EventBridgeScheduler:
+    """Creates, replaces and deletes campaign schedules. Takes its client in the constructor."""
+
+    def __init__(self, client: Any, group: str, target_arn: str, role_arn: str, dlq_arn: str | None) -> None:
+        self.client = client
+        self.group = group
+        self.target_arn = target_arn
+        self.role_arn = role_arn
+        self.dlq_arn = dlq_arn
+
+    def put(
+        self,
+        name: str,
+        expression: str,
+        timezone: str,
+        payload: Mapping[str, Any],
+        *,
+        end: datetime | None = None,
+    ) -> None:
+        """Create the schedule, or replace it if one of that name exists (names are deterministic)."""
+        one_time = expression.startswith("at(")
+        target: dict[str, Any] = {
+            "Arn": self.target_arn,
+            "RoleArn": self.role_arn,
+            "Input": json.dumps({**payload, "scheduled_time": SCHEDULED_TIME}),
+            "RetryPolicy": {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 10},
+        }
+        if self.dlq_arn:
+            target["DeadLetterConfig"] = {"Arn": self.dlq_arn}
+        request: dict[str, Any] = {
+            "Name": name,
+            "GroupName": self.group,
+            "ScheduleExpression": expression,
+            "ScheduleExpressionTimezone": timezone,
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "State": "ENABLED",
+            "Target": target,
+            "ActionAfterCompletion": "DELETE" if one_time or end is not None else "NONE",
+        }
+        if end is not None:
+            request["EndDate"] = end
+        try:
+            try:
+                self.client.create_schedule(**request)
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ConflictException":
+                    raise
+                self.client.update_schedule(**request)
+        except (ClientError, BotoCoreError) as exc:
+            raise Unavailable("could not save the schedule", details={"schedule": name}) from exc
+
+    def delete(self, name: str) -> bool:
+        """Delete the schedule. False if there was none (already fired and deleted, or never made)."""
+        try:
+            self.client.delete_schedule(Name=name, GroupName=self.group)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+                return False
+            raise Unavailable("could not delete the schedule", details={"schedule": name}) from exc
+        except BotoCoreError as exc:
+            raise Unavailable("could not delete the schedule", details={"schedule": name}) from exc
+        return True
+
+    def exists(self, name: str) -> bool:
+        try:
+            self.client.get_schedule(Name=name, GroupName=self.group)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+                return False
+            raise Unavailable("could not read the schedule", details={"schedule": name}) from exc
+        return True
