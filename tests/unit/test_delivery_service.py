@@ -235,3 +235,17 @@ def test_the_minimum_gap_is_slept_when_short_and_deferred_when_long() -> None:
 @pytest.mark.parametrize("missing", [{"message_id": "nope"}, {}])
 def test_an_outbox_message_for_no_message_is_dropped(missing: dict[str, str]) -> None:
     assert World().service.handle(missing).act is Act.ACK
+
+
+def test_a_session_dropping_between_the_check_and_the_send_defers_without_an_attempt() -> None:
+    world = World(SendOutcome.transient("primary", "not_connected: the session dropped"))
+    world.fallback.connected = False
+    world.queue()
+    disposition = world.service.handle({"message_id": "m1"})
+    message = world.messages.get("m1")
+    assert disposition.act is Act.DEFER
+    assert message is not None and message.attempts == 0 and message.status is S.RETRYING
+    world.fallback.connected = True
+    world.clock.advance(disposition.seconds)
+    assert world.service.handle({"message_id": "m1"}).act is Act.ACK
+    assert world.status() is S.SENT

@@ -56,7 +56,8 @@ class Settings(BaseSettings):
     # Session host.
     host_id: str = "host-local"
     send_timeout_seconds: float = Field(default=30.0, gt=0)
-    lease_seconds: float = Field(default=60.0, gt=0)
+    # A claim's lease: claim + primary attempt + one short pacing wait + fallback attempt fit in it.
+    lease_seconds: float = Field(default=90.0, gt=0)
     session_store: str = "/data/sessions"
     webjs_url: str = "http://127.0.0.1:3001"
     webjs_secret: SecretStr | None = None

@@ -53,6 +53,7 @@ class Disposition:
 ACK = Disposition(Act.ACK)
 PLAN_TOLERANCE = 1.0  # seconds a message may arrive before its planned time and still go
 INLINE_WAIT_LIMIT = 15.0  # a pacing wait up to this long is slept in the host; longer ones defer
+NOT_CONNECTED = "not_connected"  # the reason code drivers give when the session is down
 PAUSED_RECHECK = 60
 DISCONNECTED_RECHECK = 30
 
@@ -156,8 +157,8 @@ class DeliveryService:
         early = (message.send_at - self.clock.now()).total_seconds()
         return math.ceil(early) if early > PLAN_TOLERANCE else 0
 
-    def _reserve_slot(self, sender: Sender) -> int:
-        for _ in range(8):  # bounded: each wait is at most INLINE_WAIT_LIMIT
+    def _reserve_slot(self, sender: Sender, tries: int = 8) -> int:
+        for _ in range(tries):  # bounded: each wait is at most INLINE_WAIT_LIMIT
             wait = self.pacing.reserve(sender, self.clock.now())
             if wait <= 0:
                 return 0
@@ -183,8 +184,9 @@ class DeliveryService:
         started = self.clock.now()
         try:
             # a fallback attempt is another write to WhatsApp from the same number: it needs its own slot
+            # (one short wait at most: the claim's lease must outlast both attempts)
             outcome = self.chain.send(
-                sender, claimed.phone, claimed.body, before_fallback=lambda _: self._reserve_slot(sender) == 0
+                sender, claimed.phone, claimed.body, before_fallback=lambda _: self._reserve_slot(sender, 2) == 0
             )
         except Exception as exc:  # a driver bug: we cannot know whether WhatsApp got it
             logger.exception("driver raised", message_id=claimed.id)
@@ -210,6 +212,16 @@ class DeliveryService:
                 obs.emit(obs.FALLBACK_USED)
             logger.info("message sent", message_id=message.id, driver=outcome.driver, fallback=outcome.fallback_used)
             return ACK
+        if outcome.kind is OutcomeKind.TRANSIENT and (outcome.reason or "").startswith(NOT_CONNECTED):
+            # the session dropped between the readiness check and the send: a deferral, not an attempt
+            self.messages.transition(
+                message,
+                S.RETRYING,
+                self.clock.now(),
+                detail=outcome.reason,
+                changes={"driver_called_at": None, **lease_cleared},
+            )
+            return self._defer(message, DISCONNECTED_RECHECK, "sender not connected")
         if outcome.kind is OutcomeKind.TRANSIENT:
             attempts = message.attempts + 1
             self.messages.transition(
