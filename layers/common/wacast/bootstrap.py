@@ -14,31 +14,44 @@ from typing import Any
 from wacast.adapters.aws import client
 from wacast.adapters.clock import SystemClock
 from wacast.adapters.dynamo.accounts import DynamoAccountRepository
+from wacast.adapters.dynamo.apikeys import DynamoApiKeyRepository
 from wacast.adapters.dynamo.campaigns import DynamoCampaignStates
+from wacast.adapters.dynamo.contacts import DynamoContactRepository
+from wacast.adapters.dynamo.login_attempts import DynamoLoginAttempts
 from wacast.adapters.dynamo.messages import DynamoMessageRepository
 from wacast.adapters.dynamo.optouts import DynamoOptOutRepository
 from wacast.adapters.dynamo.pacing import DynamoPacingGuard
 from wacast.adapters.dynamo.senders import DynamoSenderRepository
 from wacast.adapters.dynamo.table import bind_table
+from wacast.adapters.dynamo.templates import DynamoTemplateRepository
 from wacast.adapters.events import QueueEventPublisher
 from wacast.adapters.sqs import SqsQueue
 from wacast.domain.pacing import PresetGaps
 from wacast.ports import (
     AccountRepository,
+    ApiKeyRepository,
     CampaignStates,
     Clock,
+    ContactStore,
     EventPublisher,
+    LoginAttempts,
     MessageRepository,
     OptOutRepository,
     PacingGuard,
     Queue,
     SenderRepository,
+    TemplateStore,
 )
 from wacast.security import TokenService
+from wacast.services.accounts import AccountService
+from wacast.services.apikeys import ApiKeyService
 from wacast.services.auth import AuthService
+from wacast.services.contacts import ContactService
 from wacast.services.deadletters import DeadLetterService
 from wacast.services.messaging import MessagingService
+from wacast.services.optouts import OptOutService
 from wacast.services.receipts import EventsService
+from wacast.services.templates import TemplateService
 from wacast.settings import Settings, get_settings
 
 
@@ -61,6 +74,10 @@ class Repositories:
     optouts: OptOutRepository
     campaign_states: CampaignStates
     pacing_guard: PacingGuard
+    contacts: ContactStore
+    templates: TemplateStore
+    api_keys: ApiKeyRepository
+    login_attempts: LoginAttempts
 
 
 @dataclass
@@ -71,10 +88,15 @@ class Services:
     repos: Repositories
     presets: PresetGaps
     auth: AuthService
+    api_keys: ApiKeyService
+    account: AccountService
     messaging: MessagingService
     events: EventsService
     deadletters: DeadLetterService
     publisher: EventPublisher
+    contacts: ContactService
+    opt_outs: OptOutService
+    templates: TemplateService
 
     @property
     def messages(self) -> MessageRepository:
@@ -129,22 +151,35 @@ def dynamo_repositories(settings: Settings) -> Repositories:
         optouts=DynamoOptOutRepository(),
         campaign_states=DynamoCampaignStates(),
         pacing_guard=DynamoPacingGuard(presets_of(settings)),
+        contacts=DynamoContactRepository(),
+        templates=DynamoTemplateRepository(),
+        api_keys=DynamoApiKeyRepository(),
+        login_attempts=DynamoLoginAttempts(settings.login_max_failures, settings.login_window_seconds),
     )
 
 
 def assemble(settings: Settings, clock: Clock, queues: Queues, repos: Repositories, tokens: TokenService) -> Services:
     """Wire the services over the given adapters (the one place that does it)."""
+    api_keys = ApiKeyService(repos.api_keys, clock)
+    opt_outs = OptOutService(repos.optouts, repos.accounts, clock)
     return Services(
         settings=settings,
         clock=clock,
         queues=queues,
         repos=repos,
         presets=presets_of(settings),
-        auth=AuthService(repos.accounts, repos.senders, tokens, clock, settings.default_driver),
+        auth=AuthService(
+            repos.accounts, repos.senders, tokens, api_keys, repos.login_attempts, clock, settings.default_driver
+        ),
+        api_keys=api_keys,
+        account=AccountService(repos.accounts),
         messaging=MessagingService(repos.messages, repos.senders, repos.accounts, repos.optouts, queues.outbox, clock),
-        events=EventsService(repos.messages, repos.optouts, repos.accounts),
+        events=EventsService(repos.messages, opt_outs, repos.accounts),
         deadletters=DeadLetterService(repos.messages, repos.campaign_states, clock),
         publisher=QueueEventPublisher(queues.events),
+        contacts=ContactService(repos.contacts, repos.optouts, repos.accounts, clock),
+        opt_outs=opt_outs,
+        templates=TemplateService(repos.templates, repos.contacts, clock),
     )
 
 

@@ -28,7 +28,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from wacast.adapters.dynamo.campaigns import COUNTER_ATTRIBUTES, CampaignCountersModel, campaign_key
-from wacast.adapters.dynamo.table import Gsi1, Gsi2, Gsi3, TableModel
+from wacast.adapters.dynamo.table import Gsi1, Gsi2, Gsi3, TableModel, reason_codes
 from wacast.domain.errors import StaleState, Unavailable
 from wacast.domain.messages import (
     Message,
@@ -116,16 +116,11 @@ def to_domain(model: MessageModel) -> Message:
 def _is_conditional_failure(exc: Exception) -> bool:
     """True when the message's own condition failed (not a throttle, conflict or outage)."""
     if isinstance(exc, TransactWriteError):
-        return _reason_codes(exc)[:1] == ["ConditionalCheckFailed"]
+        return reason_codes(exc)[:1] == ["ConditionalCheckFailed"]
     return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 TRANSACTION_ATTEMPTS = 6
-
-
-def _reason_codes(exc: TransactWriteError) -> list[str | None]:
-    codes = [getattr(reason, "code", None) for reason in exc.cancellation_reasons]
-    return [None if code in (None, "None") else code for code in codes]
 
 
 class CampaignMissing(Exception):
@@ -268,7 +263,7 @@ class DynamoMessageRepository:
                     tx.update(campaign, actions=counters, condition=CampaignCountersModel.pk.exists())
                 return
             except TransactWriteError as exc:
-                codes = _reason_codes(exc)
+                codes = reason_codes(exc)
                 if "TransactionConflict" in codes and attempt + 1 < TRANSACTION_ATTEMPTS:
                     time.sleep(0.02 * (attempt + 1))
                     continue

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -67,3 +68,14 @@ def bind_table(table_name: str, region: str, endpoint_url: str | None) -> None:
         cls = stack.pop()
         cls._connection = None  # drop a connection made against the previous binding
         stack.extend(cls.__subclasses__())
+
+
+def reason_codes(exc: TransactWriteError) -> list[str | None]:
+    """The cancellation reason of each item of a failed transaction, in order (None: that item was fine)."""
+    codes = [getattr(reason, "code", None) for reason in exc.cancellation_reasons]
+    return [None if code in (None, "None") else code for code in codes]
+
+
+def is_condition_failure(exc: Exception) -> bool:
+    """True when a single-item write failed on its condition (not a throttle or an outage)."""
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
