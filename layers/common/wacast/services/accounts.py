@@ -11,6 +11,7 @@ from wacast.domain.phones import check_region
 from wacast.ports import AccountRepository
 
 MAX_KEYWORDS = 100
+MAX_KEYWORD = 40
 
 
 class SettingsChanges(BaseModel):
@@ -51,11 +52,17 @@ class AccountService:
 
 
 def _keywords(keywords: list[str] | None) -> list[str] | None:
+    """Trimmed, each once (case and accents aside); None restores the defaults."""
     if keywords is None:
         return None
-    cleaned = list(dict.fromkeys(" ".join(k.split()) for k in keywords))
-    if not cleaned or any(not fold_keyword(k) or len(k) > 40 for k in cleaned):
-        raise ValidationFailed(
-            "stop keywords are 1 to 40 characters each, and there is at least one", field="stop_keywords"
-        )
-    return cleaned
+    by_fold: dict[str, str] = {}
+    for keyword in keywords:
+        text = " ".join(keyword.split())
+        if not fold_keyword(text) or len(text) > MAX_KEYWORD:
+            raise ValidationFailed(
+                f"not a stop keyword: {keyword[:50]!r} (1 to {MAX_KEYWORD} characters)", field="stop_keywords"
+            )
+        by_fold.setdefault(fold_keyword(text), text)
+    if not by_fold:
+        raise ValidationFailed("give at least one stop keyword, or null for the defaults", field="stop_keywords")
+    return list(by_fold.values())
