@@ -19,10 +19,17 @@ IMPORT_BATCH = r"^imp_[0-9a-f]{20}$"
 
 
 class ContactIn(BaseModel):
-    phone: str = Field(min_length=3, max_length=32, description="E.164, or national in the account's country")
-    name: str = Field(default="", max_length=MAX_NAME)
-    attributes: dict[str, str] = Field(default_factory=dict, description="values templates use: {{key}}")
-    tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS)
+    phone: str = Field(
+        min_length=3,
+        max_length=32,
+        description="E.164, or national in the account's country",
+        examples=["+919876543210", "98765 43210"],
+    )
+    name: str = Field(default="", max_length=MAX_NAME, examples=["Asha Rao"])
+    attributes: dict[str, str] = Field(
+        default_factory=dict, description="values templates use: {{key}}", examples=[{"city": "Pune"}]
+    )
+    tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS, examples=[["vip", "new customer"]])
 
 
 class ContactPatch(BaseModel):

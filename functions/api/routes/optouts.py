@@ -13,7 +13,9 @@ from wacast.services.optouts import OptOutResult
 
 router = APIRouter(prefix="/api/contacts", tags=["opt-out"], responses=ERRORS)
 
-PHONE = Field(min_length=3, max_length=32, description="E.164, or national in the account's country")
+PHONE = Field(
+    min_length=3, max_length=32, description="E.164, or national in the account's country", examples=["+919876543210"]
+)
 
 
 class OptOutRequest(BaseModel):
