@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from fastapi.testclient import TestClient
 
-from tests.integration.http import PASSWORD, error_of, register
+from tests.integration.api_helpers import PASSWORD, error_of, register
 from wacast.bootstrap import Services
 
 

@@ -12,8 +12,9 @@ from fastapi.testclient import TestClient
 
 from local.lambda_runtime import LambdaContext, load_handler
 from local.template import ROOT
+from tests.integration.api_helpers import error_of, register
 from tests.integration.conftest import sqs_event
-from tests.integration.http import error_of, register
+from wacast.adapters.dynamo.table import bind_table
 from wacast.bootstrap import Services
 
 
@@ -199,3 +200,15 @@ def test_a_file_over_the_size_limit_is_413(client: TestClient, monkeypatch: pyte
     response = upload(client, headers, "phone,name\n" + "9876543210,A\n" * 10)
     assert response.status_code == 413 and error_of(response)["code"] == "payload_too_large"
     assert all_contacts(client, headers) == []
+
+
+def test_when_dynamodb_is_unreachable_the_api_answers_503_not_500(client: TestClient, services: Services) -> None:
+    headers = register(client)  # a JWT: checking it needs no table
+    settings = services.settings
+    bind_table(settings.table_name, settings.region, "http://127.0.0.1:9")  # nothing listens there
+    try:
+        response = client.get("/api/contacts", headers=headers)
+    finally:
+        bind_table(settings.table_name, settings.region, settings.aws_endpoint_url)
+    assert response.status_code == 503 and error_of(response)["code"] == "unavailable"
+    assert client.get("/api/contacts", headers=headers).status_code == 200

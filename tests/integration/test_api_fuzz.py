@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, settings
 
 from local.lambda_runtime import load_module
 from local.template import ROOT
-from tests.integration.http import register
+from tests.integration.api_helpers import register
 from wacast.bootstrap import Services
 
 APP = load_module(ROOT / "functions/api", "app", "wacast_fn_ApiFunction").app

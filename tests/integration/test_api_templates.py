@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.integration.http import error_of, register
+from tests.integration.api_helpers import error_of, register
 
 
 def test_create_list_update_delete_a_template(client: TestClient) -> None:

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from local.lambda_runtime import load_module
 from local.template import ROOT
-from tests.integration.http import PASSWORD, register
+from tests.integration.api_helpers import PASSWORD, register
 
 PUBLIC = {("GET", "/health"), ("POST", "/api/auth/register"), ("POST", "/api/auth/login")}
 PHONE = "+919876543210"

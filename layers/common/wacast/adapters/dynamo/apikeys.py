@@ -13,7 +13,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from wacast.adapters.dynamo.table import TableModel, reason_codes
+from wacast.adapters.dynamo.table import TableModel, reason_codes, unavailable_on_failure
 from wacast.domain.accounts import ApiKey, Role
 from wacast.domain.errors import Conflict, Unavailable
 
@@ -64,6 +64,7 @@ class DynamoApiKeyRepository:
     def _conn(self) -> Connection:
         return self._connection or ApiKeyModel._get_connection().connection
 
+    @unavailable_on_failure("create the API key")
     def create(self, key: ApiKey) -> None:
         record, lookup = _models(key)
         try:
@@ -75,16 +76,19 @@ class DynamoApiKeyRepository:
                 raise Conflict("this API key exists already: create another") from exc
             raise Unavailable("could not create the API key") from exc
 
+    @unavailable_on_failure("check the API key")
     def find_by_hash(self, key_hash: str) -> ApiKey | None:
         try:
             return _key(ApiKeyModel.get(*lookup_key(key_hash), consistent_read=True))
         except ApiKeyModel.DoesNotExist:
             return None
 
+    @unavailable_on_failure("list the API keys")
     def list_for_account(self, account_id: str) -> list[ApiKey]:
         pk, _ = record_key(account_id, "")
         return [_key(m) for m in ApiKeyModel.query(pk, ApiKeyModel.sk.startswith("APIKEY#"), consistent_read=True)]
 
+    @unavailable_on_failure("revoke the API key")
     def revoke(self, account_id: str, key_id: str) -> bool:
         try:
             key = _key(ApiKeyModel.get(*record_key(account_id, key_id), consistent_read=True))

@@ -21,7 +21,7 @@ from wacast.adapters.dynamo.contact_items import (
     to_model,
 )
 from wacast.adapters.dynamo.cursors import cursor_id, cursor_offset, encode_cursor
-from wacast.adapters.dynamo.table import TableModel, reason_codes
+from wacast.adapters.dynamo.table import TableModel, reason_codes, unavailable_on_failure
 from wacast.domain.contacts import CONTACT_ID, Contact, canonical_tag
 from wacast.domain.errors import Conflict, StaleState, Unavailable
 
@@ -43,6 +43,7 @@ class DynamoContactRepository:
 
     # -- reads -----------------------------------------------------------------------------------
 
+    @unavailable_on_failure("read the contact")
     def get(self, account_id: str, contact_id: str) -> Contact | None:
         if not CONTACT_ID.match(contact_id):
             return None
@@ -51,10 +52,12 @@ class DynamoContactRepository:
         except ContactModel.DoesNotExist:
             return None
 
+    @unavailable_on_failure("read the contacts")
     def get_many(self, account_id: str, contact_ids: Sequence[str]) -> dict[str, Contact]:
         keys = [contact_key(account_id, cid) for cid in dict.fromkeys(contact_ids) if CONTACT_ID.match(cid)]
         return {m.id: to_domain(m) for m in ContactModel.batch_get(keys, consistent_read=True)}
 
+    @unavailable_on_failure("list the contacts")
     def page(
         self,
         account_id: str,
@@ -80,6 +83,7 @@ class DynamoContactRepository:
         )
         return self._finish(found, "contacts")
 
+    @unavailable_on_failure("count the contacts")
     def count(self, account_id: str, *, tag: str | None = None, import_batch: str | None = None) -> int:
         pk, _ = contact_key(account_id, "")
         tag = canonical_tag(tag) if tag is not None else None
@@ -149,6 +153,7 @@ class DynamoContactRepository:
 
     # -- writes ----------------------------------------------------------------------------------
 
+    @unavailable_on_failure("create the contact")
     def create(self, contact: Contact) -> None:
         try:
             with TransactWrite(connection=self._conn()) as tx:
@@ -162,6 +167,7 @@ class DynamoContactRepository:
                 ) from exc
             raise Unavailable("could not create the contact") from exc
 
+    @unavailable_on_failure("update the contact")
     def replace(self, before: Contact, after: Contact) -> None:
         removed = [t for t in before.tags if t not in after.tags]
         added = [t for t in after.tags if t not in before.tags]
@@ -177,6 +183,7 @@ class DynamoContactRepository:
                 raise StaleState("the contact changed meanwhile", details={"contact_id": before.id}) from exc
             raise Unavailable("could not update the contact") from exc
 
+    @unavailable_on_failure("delete the contact")
     def delete(self, account_id: str, contact_id: str) -> bool:
         contact = self.get(account_id, contact_id)
         if contact is None:

@@ -19,7 +19,7 @@ from pynamodb.transactions import TransactWrite
 
 from wacast.adapters.dynamo.contact_items import ContactModel, contact_key
 from wacast.adapters.dynamo.contacts import write_batches
-from wacast.adapters.dynamo.table import TableModel, reason_codes
+from wacast.adapters.dynamo.table import TableModel, reason_codes, unavailable_on_failure
 from wacast.domain.contacts import contact_id_for
 from wacast.domain.errors import Unavailable
 from wacast.domain.optout import OptOut
@@ -49,6 +49,7 @@ class DynamoOptOutRepository:
     def __init__(self, connection: Connection | None = None) -> None:
         self._connection = connection
 
+    @unavailable_on_failure("read the opt-out list")
     def is_opted_out(self, account_id: str, phone: str) -> bool:
         try:
             OptOutModel.get(*optout_key(account_id, phone), consistent_read=True, attributes_to_get=["pk"])
@@ -56,6 +57,7 @@ class DynamoOptOutRepository:
             return False
         return True
 
+    @unavailable_on_failure("read the opt-out list")
     def find_many(self, account_id: str, phones: Sequence[str]) -> dict[str, OptOut]:
         keys = [optout_key(account_id, phone) for phone in dict.fromkeys(phones)]
         return {
@@ -63,11 +65,13 @@ class DynamoOptOutRepository:
             for m in OptOutModel.batch_get(keys, consistent_read=True)
         }
 
+    @unavailable_on_failure("read the opt-out list")
     def opted_out_among(self, account_id: str, phones: Sequence[str]) -> set[str]:
         keys = [optout_key(account_id, phone) for phone in dict.fromkeys(phones)]
         found = OptOutModel.batch_get(keys, consistent_read=True, attributes_to_get=["pk", "sk", "phone"])
         return {m.phone for m in found}
 
+    @unavailable_on_failure("update the opt-out list")
     def opt_out(self, account_id: str, phone: str, source: str, at: datetime) -> bool:
         item = _model(account_id, OptOut(phone=phone, source=source, at=at))
         actions: list[Action] = [
@@ -78,6 +82,7 @@ class DynamoOptOutRepository:
         ]
         return self._with_contact(account_id, phone, lambda tx: tx.save(item), actions)
 
+    @unavailable_on_failure("update the opt-out list")
     def opt_in(self, account_id: str, phone: str, at: datetime) -> bool:
         item = OptOutModel(*optout_key(account_id, phone))
         actions: list[Action] = [

@@ -5,12 +5,16 @@ The table name, endpoint and region are bound in one place, `bind_table`, from s
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+
+from wacast.domain.errors import Unavailable
 
 TTL_ATTRIBUTE = "expires_at"
 
@@ -79,3 +83,23 @@ def reason_codes(exc: TransactWriteError) -> list[str | None]:
 def is_condition_failure(exc: Exception) -> bool:
     """True when a single-item write failed on its condition (not a throttle or an outage)."""
     return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def unavailable_on_failure(what: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Turn a DynamoDB failure the method does not handle itself (throttling, an outage) into Unavailable."""
+
+    def decorate(method: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(method)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return method(*args, **kwargs)
+            except PynamoDBException as exc:
+                raise Unavailable(f"could not {what}: try again") from exc
+
+        return wrapper
+
+    return decorate

@@ -8,7 +8,7 @@ from pynamodb.exceptions import DeleteError, PutError
 from pynamodb.expressions.condition import Condition
 
 from wacast.adapters.dynamo.cursors import cursor_id, encode_cursor
-from wacast.adapters.dynamo.table import TableModel, is_condition_failure
+from wacast.adapters.dynamo.table import TableModel, is_condition_failure, unavailable_on_failure
 from wacast.domain.errors import Conflict, NotFound, Unavailable
 from wacast.domain.templates import BUILTIN_TEMPLATES, Template
 
@@ -50,6 +50,7 @@ def _template(model: TemplateModel) -> Template:
 class DynamoTemplateRepository:
     """An account's templates in DynamoDB, plus the built-in ones (implements TemplateStore)."""
 
+    @unavailable_on_failure("read the template")
     def get(self, account_id: str, template_id: str) -> Template | None:
         if template_id in BUILTIN_TEMPLATES:
             return BUILTIN_TEMPLATES[template_id]
@@ -60,6 +61,7 @@ class DynamoTemplateRepository:
         except TemplateModel.DoesNotExist:
             return None
 
+    @unavailable_on_failure("list the templates")
     def page(self, account_id: str, *, cursor: str | None = None, limit: int = 50) -> tuple[list[Template], str | None]:
         pk, _ = template_key(account_id, "")
         after = cursor_id(cursor, "templates")
@@ -69,12 +71,15 @@ class DynamoTemplateRepository:
         next_key = found.last_evaluated_key
         return templates, encode_cursor("templates", next_key["sk"]["S"].removeprefix(PREFIX)) if next_key else None
 
+    @unavailable_on_failure("save the template")
     def create(self, template: Template) -> None:
         self._put(template, TemplateModel.pk.does_not_exist(), Conflict("a template with this id exists"))
 
+    @unavailable_on_failure("save the template")
     def replace(self, template: Template) -> None:
         self._put(template, TemplateModel.pk.exists(), NotFound("no such template", details={"id": template.id}))
 
+    @unavailable_on_failure("delete the template")
     def delete(self, account_id: str, template_id: str) -> bool:
         try:
             TemplateModel(*template_key(account_id, template_id)).delete(condition=TemplateModel.pk.exists())
