@@ -12,12 +12,13 @@ export SAM_CLI_TELEMETRY := 0
 export POWERTOOLS_TRACE_DISABLED := true
 export POWERTOOLS_METRICS_DISABLED := true
 
-.PHONY: help install run test lint fmt cfn unit integration e2e bench clean
+.PHONY: help install run test lint fmt cfn unit integration e2e bench openapi clean
 
 help:
 	@echo "make run    - the local stack (moto + pollers + scheduler + API :3000 + session host) and a demo"
 	@echo "make test   - lint, template checks, unit, integration and e2e tests"
 	@echo "make lint   - ruff + mypy;  make cfn - cfn-lint + sam validate;  make bench - benchmarks"
+	@echo "make openapi - regenerate openapi.json from the API (a unit test fails when it drifts)"
 
 $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt session_host/requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "wacast needs Python 3.11+"'
@@ -62,6 +63,9 @@ integration: install
 
 e2e: install
 	$(PY) -m pytest tests/e2e -q
+
+openapi: install
+	$(PY) -m local.openapi
 
 bench: install
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -117,7 +117,9 @@ class LocalStack:
         functions = self.template.functions()
         self._start_pollers(self.template.clients["sqs"], functions)
         self.scheduler = SchedulerEmulator(
-            self.template.clients["scheduler"], self.template.clients["sqs"], self.template.physical_ref("ScheduleGroup")
+            self.template.clients["scheduler"],
+            self.template.clients["sqs"],
+            self.template.physical_ref("ScheduleGroup"),
         )
         self.scheduler.start()
         self._start_api(functions["ApiFunction"])

@@ -10,9 +10,11 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from wacast.domain.accounts import Account, User
-from wacast.domain.errors import Conflict, StaleState
+from tests.fakes_workspace import InMemoryContacts, WriteBudget
+from wacast.domain.accounts import Account, AccountSettings, User
+from wacast.domain.errors import Conflict, NotFound, StaleState
 from wacast.domain.messages import Message, MessageStatus, SendOutcome, StatusChange, can_transition, counter_delta
+from wacast.domain.optout import OptOut
 from wacast.domain.pacing import PresetGaps, gap_bounds_ms
 from wacast.domain.senders import Sender
 from wacast.ports import QueueDepth, QueueMessage
@@ -183,6 +185,16 @@ class InMemoryAccounts:
     def save(self, account: Account) -> None:
         self.accounts[account.id] = account
 
+    def save_settings(self, account_id: str, settings: AccountSettings) -> None:
+        if account_id not in self.accounts:
+            raise NotFound("account not found")
+        self.accounts[account_id] = self.accounts[account_id].model_copy(update={"settings": settings})
+
+    def add_user(self, user: User) -> None:
+        if user.email in self.users:
+            raise Conflict("this email is already registered", details={"field": "email"})
+        self.users[user.email] = user
+
     def get_user_by_email(self, email: str) -> User | None:
         return self.users.get(email)
 
@@ -191,17 +203,36 @@ class InMemoryAccounts:
 
 
 class InMemoryOptOuts:
-    def __init__(self) -> None:
-        self.items: dict[tuple[str, str], tuple[str, datetime]] = {}
+    """OptOutRepository. Given the contacts fake, it mirrors opt-outs on contacts as the adapter does."""
+
+    def __init__(self, contacts: InMemoryContacts | None = None, budget: WriteBudget | None = None) -> None:
+        self.items: dict[tuple[str, str], OptOut] = {}
+        self.contacts = contacts
+        self.budget = budget or WriteBudget()
 
     def is_opted_out(self, account_id: str, phone: str) -> bool:
         return (account_id, phone) in self.items
 
-    def opt_out(self, account_id: str, phone: str, source: str, at: datetime) -> None:
-        self.items[(account_id, phone)] = (source, at)
+    def opted_out_among(self, account_id: str, phones: Sequence[str]) -> set[str]:
+        return {p for p in phones if (account_id, p) in self.items}
 
-    def opt_in(self, account_id: str, phone: str) -> None:
+    def find_many(self, account_id: str, phones: Sequence[str]) -> dict[str, OptOut]:
+        return {p: self.items[(account_id, p)] for p in phones if (account_id, p) in self.items}
+
+    def opt_out(self, account_id: str, phone: str, source: str, at: datetime) -> bool:
+        self.items[(account_id, phone)] = OptOut(phone=phone, source=source, at=at)
+        return self.contacts is not None and self.contacts.mirror(
+            account_id, phone, self.items[(account_id, phone)], at
+        )
+
+    def opt_in(self, account_id: str, phone: str, at: datetime) -> bool:
         self.items.pop((account_id, phone), None)
+        return self.contacts is not None and self.contacts.mirror(account_id, phone, None, at)
+
+    def add_many(self, account_id: str, opt_outs: Sequence[OptOut]) -> None:
+        for opt_out in opt_outs:
+            self.budget.spend()
+            self.items[(account_id, opt_out.phone)] = opt_out
 
 
 class InMemoryCampaignStates:

@@ -7,7 +7,20 @@ from typing import Any
 from fastapi import FastAPI
 from mangum import Mangum
 
-from routes import auth, health, messages
+from routes import (
+    account,
+    admin,
+    apikeys,
+    auth,
+    campaigns,
+    contact_files,
+    contacts,
+    health,
+    messages,
+    optouts,
+    templates,
+    users,
+)
 from routes.errors import install_error_handlers
 from wacast.observability import logger
 
@@ -21,7 +34,9 @@ def create_app() -> FastAPI:
         openapi_url="/openapi.json",
     )
     install_error_handlers(api)
-    for module in (health, auth, messages):
+    # /api/contacts/import, /export and /opt-out come before /api/contacts/{contact_id}.
+    routers = (health, auth, users, apikeys, account, messages, contact_files, optouts, contacts, templates, campaigns)
+    for module in (*routers, admin):
         api.include_router(module.router)
     return api
 

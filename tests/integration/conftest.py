@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from moto.server import ThreadedMotoServer
 
+from local.lambda_runtime import load_module
 from local.stack import free_port, provision, wait_for_port
+from local.template import ROOT
 from wacast.bootstrap import Services, get_services
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -38,6 +41,13 @@ def services(moto_endpoint: str) -> Services:
         {"WACAST_SEND_WAIT_SECONDS": "0", "WACAST_DEFAULT_DRIVER": "simulated"},
     )
     return get_services()
+
+
+@pytest.fixture
+def client(services: Services) -> TestClient:
+    """The API in-process (the same app Mangum wraps), bound to this test's tables and queues."""
+    app = load_module(ROOT / "functions/api", "app", "wacast_fn_ApiFunction").app
+    return TestClient(app)
 
 
 def sqs_event(fixture: str, *bodies: dict[str, Any], source_queue: str | None = None) -> dict[str, Any]:

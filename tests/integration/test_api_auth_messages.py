@@ -2,32 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
 from fastapi.testclient import TestClient
 
-from local.lambda_runtime import load_module
-from local.template import ROOT
+from tests.integration.api_helpers import error_of, register
 from wacast.bootstrap import Services
-
-
-@pytest.fixture
-def client(services: Services) -> TestClient:
-    app = load_module(ROOT / "functions/api", "app", "wacast_fn_ApiFunction").app
-    return TestClient(app)
-
-
-def register(client: TestClient, email: str = "owner@example.com") -> dict[str, str]:
-    response = client.post("/api/auth/register", json={"email": email, "password": "a-long-password"})
-    assert response.status_code == 201, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}
-
-
-def error_of(response: Any) -> dict[str, Any]:
-    body = response.json()
-    assert set(body) == {"error"} and {"code", "message", "details"} <= set(body["error"])
-    return dict(body["error"])
 
 
 def test_health(client: TestClient) -> None:

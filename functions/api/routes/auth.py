@@ -54,7 +54,7 @@ class MeOut(BaseModel):
     account: AccountOut
 
 
-def _user(user: User) -> UserOut:
+def user_out(user: User) -> UserOut:
     return UserOut(id=user.id, email=user.email, role=user.role)
 
 
@@ -69,7 +69,10 @@ def _account(account: Account) -> AccountOut:
 
 def _session(session: Session) -> SessionOut:
     return SessionOut(
-        token=session.token, expires_at=session.expires_at, user=_user(session.user), account=_account(session.account)
+        token=session.token,
+        expires_at=session.expires_at,
+        user=user_out(session.user),
+        account=_account(session.account),
     )
 
 
@@ -86,4 +89,4 @@ def login(body: LoginRequest, services: ServicesDep) -> SessionOut:
 @router.get("/me")
 def me(principal: PrincipalDep, services: ServicesDep) -> MeOut:
     user, account = services.auth.me(principal)
-    return MeOut(user=_user(user), account=_account(account))
+    return MeOut(user=user_out(user), account=_account(account))

@@ -7,14 +7,15 @@ import io
 import itertools
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
+
 from routes.deps import PrincipalDep, ServicesDep
 from routes.errors import ERRORS
 from routes.messages import JobOut, job_out
-
 from wacast.domain.campaigns import Audience, Campaign, CampaignDraft, CampaignStatus, Counters
 from wacast.domain.messages import Message, MessageStatus
 from wacast.domain.pacing import PacingPolicy
@@ -68,8 +69,8 @@ def create(body: CampaignDraft, principal: PrincipalDep, services: ServicesDep) 
 def list_campaigns(
     principal: PrincipalDep,
     services: ServicesDep,
-    cursor: str | None = Query(default=None, max_length=200),
-    limit: int = Query(default=50, ge=1, le=100),
+    cursor: Annotated[str | None, Query(max_length=256)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> CampaignPage:
     items, next_cursor = services.campaigns.list(principal, cursor, limit)
     return CampaignPage(items=[campaign_out(c) for c in items], next_cursor=next_cursor)
@@ -136,15 +137,25 @@ def messages(
     campaign_id: str,
     principal: PrincipalDep,
     services: ServicesDep,
-    status_filter: MessageStatus | None = Query(default=None, alias="status"),
-    cursor: str | None = Query(default=None, max_length=2000),
-    limit: int = Query(default=50, ge=1, le=500),
+    status_filter: Annotated[MessageStatus | None, Query(alias="status")] = None,
+    cursor: Annotated[str | None, Query(max_length=256)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> MessagePage:
     items, next_cursor = services.stats.messages_of(principal, campaign_id, status_filter, cursor, limit)
     return MessagePage(items=[job_out(m) for m in items], next_cursor=next_cursor)
 
 
-EXPORT_COLUMNS = ["message_id", "phone", "status", "run", "attempts", "driver", "fallback_used", "last_error", "updated_at"]
+EXPORT_COLUMNS = [
+    "message_id",
+    "phone",
+    "status",
+    "run",
+    "attempts",
+    "driver",
+    "fallback_used",
+    "last_error",
+    "updated_at",
+]
 
 
 def _csv_rows(messages: Iterator[Message]) -> Iterator[str]:
@@ -153,8 +164,17 @@ def _csv_rows(messages: Iterator[Message]) -> Iterator[str]:
     writer.writerow(EXPORT_COLUMNS)
     for m in messages:
         writer.writerow(
-            [m.id, m.phone, m.status, m.run, m.attempts, m.driver or "", m.fallback_used, m.last_error or "",
-             m.updated_at.isoformat()]
+            [
+                m.id,
+                m.phone,
+                m.status,
+                m.run,
+                m.attempts,
+                m.driver or "",
+                m.fallback_used,
+                m.last_error or "",
+                m.updated_at.isoformat(),
+            ]
         )
         yield buffer.getvalue()
         buffer.seek(0)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Security
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from wacast.bootstrap import Services, get_services
-from wacast.domain.accounts import Principal
+from wacast.domain.accounts import API_KEY_PREFIX, Principal
 from wacast.domain.errors import Unauthorized
 
-_bearer = HTTPBearer(auto_error=False, description="A JWT from /api/auth/login")
+_bearer = HTTPBearer(auto_error=False, description="A JWT from /api/auth/login, or an API key (wck_...)")
+_api_key = APIKeyHeader(name="X-Api-Key", auto_error=False, description="An API key from /api/auth/api-keys")
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 
@@ -19,10 +20,16 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 def current_principal(
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    api_key: Annotated[str | None, Security(_api_key)],
 ) -> Principal:
-    """The caller. Every route that touches account data depends on this and passes it down."""
+    """The caller, from `X-Api-Key: wck_...` or `Authorization: Bearer <JWT or API key>`. Every route that
+    touches account data depends on this and passes it down."""
+    if api_key:
+        if not api_key.startswith(API_KEY_PREFIX):
+            raise Unauthorized("X-Api-Key takes an API key (wck_...)")
+        return services.auth.authenticate(api_key)
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("sign in: send Authorization: Bearer <token>")
+        raise Unauthorized("sign in: send Authorization: Bearer <token>, or X-Api-Key: <API key>")
     return services.auth.authenticate(credentials.credentials)
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from wacast.domain.errors import WacastError
+from wacast.domain.errors import RateLimited, WacastError
 from wacast.observability import logger
 
 _HTTP_CODES = {
@@ -37,9 +37,11 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
-def error_response(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details))
-    return JSONResponse(status_code=status, content=body.model_dump(mode="json"))
+    return JSONResponse(status_code=status, content=body.model_dump(mode="json"), headers=headers)
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -49,7 +51,8 @@ def _field(loc: tuple[Any, ...]) -> str:
 
 async def _wacast_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, WacastError)
-    return error_response(exc.status, exc.code, exc.message, exc.details)
+    headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, RateLimited) else None
+    return error_response(exc.status, exc.code, exc.message, exc.details, headers)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
@@ -80,3 +83,5 @@ def install_error_handlers(app: FastAPI) -> None:
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 422, 429)
 }
+#: For the file upload route: a file above the size limit.
+TOO_LARGE: dict[int | str, dict[str, Any]] = {413: {"model": ErrorResponse}}

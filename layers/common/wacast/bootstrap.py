@@ -14,32 +14,53 @@ from typing import Any
 from wacast.adapters.aws import client
 from wacast.adapters.clock import SystemClock
 from wacast.adapters.dynamo.accounts import DynamoAccountRepository
-from wacast.adapters.dynamo.campaigns import DynamoCampaignStates
+from wacast.adapters.dynamo.apikeys import DynamoApiKeyRepository
+from wacast.adapters.dynamo.campaigns import DynamoCampaignRepository, DynamoCampaignStates
+from wacast.adapters.dynamo.contacts import DynamoContactRepository
+from wacast.adapters.dynamo.login_attempts import DynamoLoginAttempts
 from wacast.adapters.dynamo.messages import DynamoMessageRepository
 from wacast.adapters.dynamo.optouts import DynamoOptOutRepository
 from wacast.adapters.dynamo.pacing import DynamoPacingGuard
 from wacast.adapters.dynamo.senders import DynamoSenderRepository
 from wacast.adapters.dynamo.table import bind_table
+from wacast.adapters.dynamo.templates import DynamoTemplateRepository
 from wacast.adapters.events import QueueEventPublisher
+from wacast.adapters.scheduler import EventBridgeScheduler
 from wacast.adapters.sqs import SqsQueue
 from wacast.domain.pacing import PresetGaps
 from wacast.ports import (
     AccountRepository,
+    ApiKeyRepository,
+    CampaignRepository,
     CampaignStates,
     Clock,
+    ContactStore,
     EventPublisher,
+    LoginAttempts,
     MessageRepository,
     OptOutRepository,
     PacingGuard,
     Queue,
+    Scheduler,
     SenderRepository,
+    TemplateStore,
 )
 from wacast.security import TokenService
+from wacast.services.accounts import AccountService
+from wacast.services.apikeys import ApiKeyService
+from wacast.services.audience import AudienceReader
 from wacast.services.auth import AuthService
+from wacast.services.campaigns import CampaignService
+from wacast.services.contacts import ContactService
 from wacast.services.deadletters import DeadLetterService
+from wacast.services.dispatch import DispatchService
 from wacast.services.messaging import MessagingService
+from wacast.services.optouts import OptOutService
 from wacast.services.receipts import EventsService
-from wacast.settings import Settings, get_settings
+from wacast.services.schedules import ScheduleService
+from wacast.services.stats import OperationsService, StatsService
+from wacast.services.templates import TemplateService
+from wacast.settings import Settings, get_settings, split_list
 
 
 @dataclass
@@ -61,6 +82,12 @@ class Repositories:
     optouts: OptOutRepository
     campaign_states: CampaignStates
     pacing_guard: PacingGuard
+    contacts: ContactStore
+    templates: TemplateStore
+    api_keys: ApiKeyRepository
+    login_attempts: LoginAttempts
+    campaigns: CampaignRepository
+    scheduler: Scheduler
 
 
 @dataclass
@@ -71,10 +98,20 @@ class Services:
     repos: Repositories
     presets: PresetGaps
     auth: AuthService
+    api_keys: ApiKeyService
+    account: AccountService
     messaging: MessagingService
     events: EventsService
     deadletters: DeadLetterService
     publisher: EventPublisher
+    contacts: ContactService
+    opt_outs: OptOutService
+    templates: TemplateService
+    campaigns: CampaignService
+    schedules: ScheduleService
+    dispatch: DispatchService
+    stats: StatsService
+    operations: OperationsService
 
     @property
     def messages(self) -> MessageRepository:
@@ -129,22 +166,86 @@ def dynamo_repositories(settings: Settings) -> Repositories:
         optouts=DynamoOptOutRepository(),
         campaign_states=DynamoCampaignStates(),
         pacing_guard=DynamoPacingGuard(presets_of(settings)),
+        contacts=DynamoContactRepository(),
+        templates=DynamoTemplateRepository(),
+        api_keys=DynamoApiKeyRepository(),
+        login_attempts=DynamoLoginAttempts(settings.login_max_failures, settings.login_window_seconds),
+        campaigns=DynamoCampaignRepository(),
+        scheduler=EventBridgeScheduler(
+            client("scheduler", settings.region, settings.aws_endpoint_url),
+            settings.schedule_group,
+            settings.campaigns_queue_arn,
+            settings.scheduler_role_arn,
+            settings.scheduler_dlq_arn or None,
+        ),
     )
 
 
 def assemble(settings: Settings, clock: Clock, queues: Queues, repos: Repositories, tokens: TokenService) -> Services:
     """Wire the services over the given adapters (the one place that does it)."""
+    api_keys = ApiKeyService(repos.api_keys, clock)
+    opt_outs = OptOutService(repos.optouts, repos.accounts, clock)
+    presets = presets_of(settings)
+    audience = AudienceReader(repos.contacts)
+    campaigns = CampaignService(
+        repos.campaigns,
+        repos.campaign_states,
+        repos.accounts,
+        repos.senders,
+        repos.templates,
+        audience,
+        queues.campaigns,
+        repos.scheduler,
+        clock,
+    )
+    sources = {
+        "campaigns": queues.campaigns,
+        "outbox": queues.outbox,
+        "events": queues.events,
+        "control": queues.control,
+    }
     return Services(
         settings=settings,
         clock=clock,
         queues=queues,
         repos=repos,
-        presets=presets_of(settings),
-        auth=AuthService(repos.accounts, repos.senders, tokens, clock, settings.default_driver),
+        presets=presets,
+        auth=AuthService(
+            repos.accounts, repos.senders, tokens, api_keys, repos.login_attempts, clock, settings.default_driver
+        ),
+        api_keys=api_keys,
+        account=AccountService(repos.accounts),
         messaging=MessagingService(repos.messages, repos.senders, repos.accounts, repos.optouts, queues.outbox, clock),
-        events=EventsService(repos.messages, repos.optouts, repos.accounts),
+        events=EventsService(repos.messages, opt_outs, repos.accounts),
         deadletters=DeadLetterService(repos.messages, repos.campaign_states, clock),
         publisher=QueueEventPublisher(queues.events),
+        contacts=ContactService(repos.contacts, repos.optouts, repos.accounts, clock),
+        opt_outs=opt_outs,
+        templates=TemplateService(repos.templates, repos.contacts, clock),
+        campaigns=campaigns,
+        schedules=ScheduleService(repos.campaigns, campaigns, repos.scheduler, clock),
+        dispatch=DispatchService(
+            repos.campaigns,
+            repos.campaign_states,
+            repos.senders,
+            repos.templates,
+            audience,
+            repos.messages,
+            repos.optouts,
+            queues.outbox,
+            queues.campaigns,
+            clock,
+            presets,
+        ),
+        stats=StatsService(
+            repos.campaigns,
+            repos.messages,
+            repos.senders,
+            {**sources, **{f"{name}-dlq": q for name, q in queues.dlqs.items()}},
+            clock,
+            presets,
+        ),
+        operations=OperationsService(sources, queues.dlqs, split_list(settings.operator_accounts)),
     )
 
 

@@ -7,10 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from wacast.domain.accounts import Account, User
+from wacast.domain.accounts import Account, AccountSettings, ApiKey, User
 from wacast.domain.campaigns import Campaign, CampaignStatus, DispatchState
+from wacast.domain.contacts import Contact
 from wacast.domain.messages import Message, MessageStatus, SendOutcome
+from wacast.domain.optout import OptOut
 from wacast.domain.senders import Sender
+from wacast.domain.templates import Template
 
 
 class Clock(Protocol):
@@ -126,6 +129,14 @@ class AccountRepository(Protocol):
 
     def save(self, account: Account) -> None: ...
 
+    def save_settings(self, account_id: str, settings: AccountSettings) -> None:
+        """Write only the settings of an existing account. Raises NotFound if there is none."""
+        ...
+
+    def add_user(self, user: User) -> None:
+        """Add a user to an existing account. Raises Conflict if the email is taken."""
+        ...
+
     def get_user_by_email(self, email: str) -> User | None: ...
 
     def get_user(self, account_id: str, user_id: str) -> User | None: ...
@@ -159,14 +170,125 @@ class CampaignRepository(Protocol):
     def advance_dispatch(self, campaign: Campaign, expected_seq: int, state: DispatchState, now: datetime) -> bool: ...
 
 
+class ApiKeyRepository(Protocol):
+    """API keys, found by the sha256 of the key (the key itself is never stored)."""
+
+    def create(self, key: ApiKey) -> None: ...
+
+    def find_by_hash(self, key_hash: str) -> ApiKey | None:
+        """The key with this hash, read consistently: a revoked key is gone at once."""
+        ...
+
+    def list_for_account(self, account_id: str) -> list[ApiKey]: ...
+
+    def revoke(self, account_id: str, key_id: str) -> bool:
+        """Delete the key. False if the account has no such key."""
+        ...
+
+
+class LoginAttempts(Protocol):
+    """Failed sign-ins per email, counted atomically in a window that expires by itself."""
+
+    def reserve(self, email: str, now: datetime) -> float:
+        """Count one attempt. Returns 0 when allowed, else the seconds until attempts are allowed again."""
+        ...
+
+    def clear(self, email: str, now: datetime) -> None:
+        """Forget the attempts of the current window (a sign-in succeeded)."""
+        ...
+
+
 class OptOutRepository(Protocol):
-    """The opt-out list of an account, keyed by E.164 phone. Every send path consults it."""
+    """The opt-out list of an account, keyed by E.164 phone: the one source of truth for "may we send to
+    this phone". Every send path consults it. The contact of that phone, when there is one, mirrors it:
+    `opt_out` and `opt_in` change both in one transaction."""
 
     def is_opted_out(self, account_id: str, phone: str) -> bool: ...
 
-    def opt_out(self, account_id: str, phone: str, source: str, at: datetime) -> None: ...
+    def opted_out_among(self, account_id: str, phones: Sequence[str]) -> set[str]:
+        """The phones of `phones` that opted out (BatchGet, 100 a call)."""
+        ...
 
-    def opt_in(self, account_id: str, phone: str) -> None: ...
+    def find_many(self, account_id: str, phones: Sequence[str]) -> dict[str, OptOut]:
+        """The opt-outs of `phones`, by phone (BatchGet)."""
+        ...
+
+    def opt_out(self, account_id: str, phone: str, source: str, at: datetime) -> bool:
+        """Record the opt-out and mark the contact of that phone. True if there was a contact."""
+        ...
+
+    def opt_in(self, account_id: str, phone: str, at: datetime) -> bool:
+        """Remove the opt-out and unmark the contact of that phone. True if there was a contact."""
+        ...
+
+    def add_many(self, account_id: str, opt_outs: Sequence[OptOut]) -> None:
+        """Record opt-outs without touching contacts (an import writes its contacts after). Idempotent."""
+        ...
+
+
+class ContactRepository(Protocol):
+    """Contacts, read by what a campaign audience is: everyone, a tag, an import batch, or a list of ids."""
+
+    def get(self, account_id: str, contact_id: str) -> Contact | None: ...
+
+    def page(
+        self,
+        account_id: str,
+        *,
+        tag: str | None = None,
+        import_batch: str | None = None,
+        contact_ids: Sequence[str] | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> tuple[list[Contact], str | None]:
+        """Up to `limit` contacts matching every filter given, and the cursor of the next page (None at the
+        end). A page may hold fewer than `limit` contacts before the end; keep going until the cursor is None.
+        Tags match in any case (they are stored as `domain.contacts.canonical_tag` makes them)."""
+        ...
+
+    def count(self, account_id: str, *, tag: str | None = None, import_batch: str | None = None) -> int: ...
+
+
+class ContactStore(ContactRepository, Protocol):
+    """ContactRepository, plus the writes of the contacts API and the CSV import."""
+
+    def create(self, contact: Contact) -> None:
+        """Write a new contact. Raises Conflict if that phone is already a contact."""
+        ...
+
+    def replace(self, before: Contact, after: Contact) -> None:
+        """Write `after` over `before` (tags included) if nothing changed since `before` was read; else StaleState."""
+        ...
+
+    def delete(self, account_id: str, contact_id: str) -> bool: ...
+
+    def get_many(self, account_id: str, contact_ids: Sequence[str]) -> dict[str, Contact]:
+        """The stored contacts of `contact_ids`, by id (BatchGet)."""
+        ...
+
+    def put_many(self, contacts: Sequence[Contact]) -> None:
+        """Write contacts and their tags in batches (BatchWrite). Idempotent: a retry completes a crashed write."""
+        ...
+
+
+class TemplateRepository(Protocol):
+    """Templates of an account, and the built-in ones every account can read."""
+
+    def get(self, account_id: str, template_id: str) -> Template | None: ...
+
+
+class TemplateStore(TemplateRepository, Protocol):
+    def page(self, account_id: str, *, cursor: str | None = None, limit: int = 50) -> tuple[list[Template], str | None]:
+        """The account's own templates, oldest id first, and the next cursor."""
+        ...
+
+    def create(self, template: Template) -> None: ...
+
+    def replace(self, template: Template) -> None:
+        """Overwrite an existing template. Raises NotFound if it is gone."""
+        ...
+
+    def delete(self, account_id: str, template_id: str) -> bool: ...
 
 
 class CampaignStates(Protocol):

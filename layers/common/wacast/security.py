@@ -1,7 +1,9 @@
-"""Password hashing (argon2) and access tokens (JWT, HS256, expiring)."""
+"""Password hashing (argon2), access tokens (JWT, HS256, expiring) and API keys (random, stored as sha256)."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,7 +11,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from wacast.domain.accounts import Principal, Role
+from wacast.domain.accounts import API_KEY_PREFIX, Principal, Role
 from wacast.domain.errors import Unauthorized
 
 _hasher = PasswordHasher()
@@ -69,3 +71,13 @@ class TokenService:
         return Principal(
             account_id=claims["acct"], user_id=claims["sub"], role=Role(claims["role"]), email=claims.get("email")
         )
+
+
+def new_api_key() -> str:
+    """A fresh API key: the `wck_` prefix and 256 random bits (url-safe)."""
+    return API_KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_api_key(key: str) -> str:
+    """What is stored of an API key. A fast hash is right here: the key is random, not a password."""
+    return hashlib.sha256(key.encode()).hexdigest()

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr | None = None
     jwt_secret_arn: str | None = None
     jwt_ttl_seconds: int = Field(default=3600, ge=60)
+    # Sign-in attempts allowed per email in each window (a success clears the window).
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=900, ge=60)
 
     # Pacing presets: base gap in milliseconds (legacy names kept, jitter is added on top).
     delay_fast_ms: int = Field(default=2000, ge=0, validation_alias=AliasChoices("DELAY_FAST", "WACAST_DELAY_FAST_MS"))

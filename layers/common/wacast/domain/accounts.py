@@ -45,8 +45,29 @@ class Principal:
     user_id: str
     role: Role
     email: str | None = None
+    #: Set when the caller authenticated with an API key (then `user_id` is the user who created it).
+    api_key_id: str | None = None
 
     @property
     def can_manage(self) -> bool:
         """Owners and admins manage API keys and senders; members do not."""
         return self.role in (Role.OWNER, Role.ADMIN)
+
+
+API_KEY_PREFIX = "wck_"
+
+
+class ApiKey(BaseModel):
+    """A long-lived credential of an account. Only the sha256 of the key is stored; the key is shown once."""
+
+    id: str
+    account_id: str
+    name: str
+    role: Role
+    key_hash: str
+    hint: str = Field(description="the first characters of the key, to recognise it in a list")
+    created_by: str
+    created_at: datetime
+
+    def principal(self) -> Principal:
+        return Principal(account_id=self.account_id, user_id=self.created_by, role=self.role, api_key_id=self.id)

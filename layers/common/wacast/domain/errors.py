@@ -52,6 +52,15 @@ class RateLimited(WacastError):
     code = "rate_limited"
     status = 429
 
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message, details={"retry_after_seconds": retry_after_seconds})
+        self.retry_after_seconds = retry_after_seconds
+
+
+class PayloadTooLarge(WacastError):
+    code = "payload_too_large"
+    status = 413
+
 
 class OptedOut(WacastError):
     """The recipient opted out: nothing may be sent to them."""

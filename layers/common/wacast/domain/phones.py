@@ -24,3 +24,11 @@ def normalise_phone(raw: str, default_country: str | None = None, *, field: str 
     if not phonenumbers.is_valid_number(number):
         raise ValidationFailed(f"not a valid phone number: {raw!r}", field=field)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def check_region(code: str, *, field: str = "default_country") -> str:
+    """The upper-case ISO 3166 alpha-2 code `code`, if phone numbers of that region can be read."""
+    region = (code or "").strip().upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationFailed(f"not a country code: {code!r} (use ISO 3166 alpha-2, e.g. IN)", field=field)
+    return region

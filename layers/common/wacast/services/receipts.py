@@ -13,7 +13,8 @@ from wacast.domain.errors import StaleState
 from wacast.domain.messages import Message, MessageStatus, receipt_target
 from wacast.domain.optout import is_stop_keyword
 from wacast.observability import logger
-from wacast.ports import AccountRepository, MessageRepository, OptOutRepository
+from wacast.ports import AccountRepository, MessageRepository
+from wacast.services.optouts import OptOutService
 
 STALE_RETRIES = 5
 
@@ -49,9 +50,9 @@ class SenderStateEvent(BaseModel):
 class EventsService:
     """Applies events from the session host to messages and contacts."""
 
-    def __init__(self, messages: MessageRepository, optouts: OptOutRepository, accounts: AccountRepository) -> None:
+    def __init__(self, messages: MessageRepository, opt_outs: OptOutService, accounts: AccountRepository) -> None:
         self.messages = messages
-        self.optouts = optouts
+        self.opt_outs = opt_outs
         self.accounts = accounts
 
     def on_receipt(self, event: ReceiptEvent) -> int:
@@ -67,13 +68,12 @@ class EventsService:
         return moved
 
     def on_incoming(self, event: IncomingEvent) -> bool:
-        """An incoming stop keyword opts its writer out. Returns True when it did."""
+        """An incoming stop keyword opts its writer out (and marks their contact). Returns True when it did."""
         account = self.accounts.get(event.account_id)
         keywords = account.settings.stop_keywords if account else None
         if not is_stop_keyword(event.text, keywords):
             return False
-        self.optouts.opt_out(event.account_id, event.sender_phone, "keyword", event.at)
-        logger.info("opted out by keyword", account_id=event.account_id, sender_id=event.sender_id)
+        self.opt_outs.record(event.account_id, event.sender_phone, "keyword", event.at)
         return True
 
     def on_sender_state(self, event: SenderStateEvent) -> None:

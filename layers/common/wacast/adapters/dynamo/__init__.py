@@ -8,4 +8,10 @@ Key design (each entity module documents its own keys and GSIs):
 - campaign: pk ACCT#{account}  sk CAMPAIGN#{campaign}
 - message:  pk MSG#{message}   sk MSG                  gsi1 CAMPAIGN#{campaign} / {status}#{message}
             gsi2 PMID#{sender}#{provider id} / MSG     gsi3 UNPROVEN#{sender}#{phone} / {message}
+- contact:  pk ACCT#{account}  sk CONTACT#{contact}    gsi1 IMPORT#{account}#{batch} / CONTACT#{contact}
+- tag:      pk ACCT#{account}  sk CTAG#{tag}#{contact} (one per contact and tag: a tag is one Query)
+- opt-out:  pk ACCT#{account}  sk OPTOUT#{e164}
+- template: pk ACCT#{account}  sk TEMPLATE#{template}
+- API key:  pk ACCT#{account}  sk APIKEY#{key}  and  pk APIKEY#{sha256 of the key}  sk APIKEY
+- sign-in:  pk LOGIN#{email}   sk WINDOW#{n}           (expires_at: TTL)
 """

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from wacast.adapters.dynamo.table import Gsi1, TableModel
+from wacast.adapters.dynamo.table import Gsi1, TableModel, is_condition_failure
 from wacast.domain.accounts import Account, AccountSettings, Role, User
-from wacast.domain.errors import Conflict, Unavailable
+from wacast.domain.errors import Conflict, NotFound, Unavailable
 
 
 class AccountModel(TableModel):
@@ -118,6 +118,18 @@ class DynamoAccountRepository:
 
     def save(self, account: Account) -> None:
         _account_model(account).save()
+
+    def save_settings(self, account_id: str, settings: AccountSettings) -> None:
+        """Write only the settings attribute, so it never overwrites a concurrent change of another one."""
+        try:
+            AccountModel(f"ACCT#{account_id}", "ACCT").update(
+                actions=[AccountModel.settings_json.set(settings.model_dump_json())],
+                condition=AccountModel.pk.exists(),
+            )
+        except UpdateError as exc:
+            if is_condition_failure(exc):
+                raise NotFound("account not found") from exc
+            raise Unavailable("could not save the settings") from exc
 
     def get_user_by_email(self, email: str) -> User | None:
         try:

@@ -16,6 +16,7 @@ from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
+from wacast.adapters.dynamo.cursors import cursor_id, encode_cursor
 from wacast.adapters.dynamo.table import TableModel
 from wacast.domain.campaigns import DRIVERS, Audience, Campaign, CampaignStatus, Counters, DispatchState
 from wacast.domain.errors import Conflict, NotFound, Unavailable
@@ -186,13 +187,14 @@ class DynamoCampaignRepository:
     def list_for_account(
         self, account_id: str, *, limit: int = 50, cursor: str | None = None
     ) -> tuple[list[Campaign], str | None]:
-        start = {"pk": {"S": f"ACCT#{account_id}"}, "sk": {"S": f"CAMPAIGN#{cursor}"}} if cursor else None
+        after = cursor_id(cursor, "campaigns")
+        start = {"pk": {"S": f"ACCT#{account_id}"}, "sk": {"S": f"CAMPAIGN#{after}"}} if after else None
         query = CampaignModel.query(
             f"ACCT#{account_id}", CampaignModel.sk.startswith("CAMPAIGN#"), limit=limit, last_evaluated_key=start
         )
         items = [_to_domain(m) for m in query]
         last = query.last_evaluated_key
-        return items, (last["sk"]["S"].removeprefix("CAMPAIGN#") if last else None)
+        return items, (encode_cursor("campaigns", last["sk"]["S"].removeprefix("CAMPAIGN#")) if last else None)
 
     def save_definition(self, campaign: Campaign, allowed: Iterable[CampaignStatus]) -> None:
         """Write the editable fields, only while the campaign is in one of `allowed` statuses."""

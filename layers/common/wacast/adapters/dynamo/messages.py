@@ -30,7 +30,8 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from wacast.adapters.dynamo.campaigns import COUNTER_ATTRIBUTES, CampaignCountersModel, campaign_key
-from wacast.adapters.dynamo.table import Gsi1, Gsi2, Gsi3, TableModel, decode_cursor, encode_cursor
+from wacast.adapters.dynamo.cursors import cursor_id, encode_cursor
+from wacast.adapters.dynamo.table import Gsi1, Gsi2, Gsi3, TableModel, reason_codes
 from wacast.domain.campaigns import DRIVERS
 from wacast.domain.errors import StaleState, Unavailable
 from wacast.domain.messages import (
@@ -128,17 +129,12 @@ def to_domain(model: MessageModel) -> Message:
 def _is_conditional_failure(exc: Exception) -> bool:
     """True when the message's own condition failed (not a throttle, conflict or outage)."""
     if isinstance(exc, TransactWriteError):
-        return _reason_codes(exc)[:1] == ["ConditionalCheckFailed"]
+        return reason_codes(exc)[:1] == ["ConditionalCheckFailed"]
     return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 TRANSACTION_ATTEMPTS = 6
 CREATE_CHUNK = 25  # messages per transaction (+1 campaign counter update; DynamoDB allows 100 items)
-
-
-def _reason_codes(exc: TransactWriteError) -> list[str | None]:
-    codes = [getattr(reason, "code", None) for reason in exc.cancellation_reasons]
-    return [None if code in (None, "None") else code for code in codes]
 
 
 def campaign_delta(old: Message, new: Message) -> dict[str, int]:
@@ -204,7 +200,7 @@ class DynamoMessageRepository:
         try:
             self._transact(put_all, self._campaign(chunk[0]), self._counter_actions(delta))
         except (TransactWriteError, CampaignMissing) as exc:
-            if isinstance(exc, TransactWriteError) and "ConditionalCheckFailed" not in _reason_codes(exc):
+            if isinstance(exc, TransactWriteError) and "ConditionalCheckFailed" not in reason_codes(exc):
                 raise Unavailable("could not write the messages") from exc
             return [self.create(m) for m in chunk]  # some exist already (a re-dispatch): one by one
         return [True] * len(chunk)
@@ -212,15 +208,25 @@ class DynamoMessageRepository:
     def list_by_campaign(
         self, campaign_id: str, *, status: MessageStatus | None = None, cursor: str | None = None, limit: int = 100
     ) -> tuple[list[Message], str | None]:
+        group = f"CAMPAIGN#{campaign_id}"
         condition = MessageModel.gsi1sk.startswith(f"{status.value}#") if status else None
-        query = MessageModel.by_campaign.query(
-            f"CAMPAIGN#{campaign_id}",
-            condition,
-            limit=limit,
-            last_evaluated_key=decode_cursor(cursor) if cursor else None,
-        )
+        after = cursor_id(cursor, "messages")  # "{status}_{message id}": the GSI key rebuilt from it
+        start = None
+        if after is not None:
+            after_status, _, after_id = after.partition("_")
+            start = {
+                "gsi1pk": {"S": group},
+                "gsi1sk": {"S": f"{after_status}#{after_id}"},
+                "pk": {"S": message_key(after_id)[0]},
+                "sk": {"S": "MSG"},
+            }
+        query = MessageModel.by_campaign.query(group, condition, limit=limit, last_evaluated_key=start)
         items = [to_domain(m) for m in query]
-        return items, encode_cursor(query.last_evaluated_key)
+        last = query.last_evaluated_key
+        if not last:
+            return items, None
+        last_status, _, last_id = last["gsi1sk"]["S"].partition("#")
+        return items, encode_cursor("messages", f"{last_status}_{last_id}")
 
     def get(self, message_id: str) -> Message | None:
         try:
@@ -336,7 +342,7 @@ class DynamoMessageRepository:
                     tx.update(campaign, actions=counters, condition=CampaignCountersModel.pk.exists())
                 return
             except TransactWriteError as exc:
-                codes = _reason_codes(exc)
+                codes = reason_codes(exc)
                 if "TransactionConflict" in codes and attempt + 1 < TRANSACTION_ATTEMPTS:
                     time.sleep(0.02 * (attempt + 1))
                     continue

@@ -5,16 +5,16 @@ The table name, endpoint and region are bound in one place, `bind_table`, from s
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from wacast.domain.errors import ValidationFailed
+from wacast.domain.errors import Unavailable
 
 TTL_ATTRIBUTE = "expires_at"
 
@@ -74,20 +74,32 @@ def bind_table(table_name: str, region: str, endpoint_url: str | None) -> None:
         stack.extend(cls.__subclasses__())
 
 
-def encode_cursor(last_evaluated_key: dict[str, Any] | None) -> str | None:
-    """An opaque, URL-safe cursor from a DynamoDB LastEvaluatedKey (None when there is no next page)."""
-    if not last_evaluated_key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(last_evaluated_key, sort_keys=True).encode()).decode().rstrip("=")
+def reason_codes(exc: TransactWriteError) -> list[str | None]:
+    """The cancellation reason of each item of a failed transaction, in order (None: that item was fine)."""
+    codes = [getattr(reason, "code", None) for reason in exc.cancellation_reasons]
+    return [None if code in (None, "None") else code for code in codes]
 
 
-def decode_cursor(cursor: str) -> dict[str, Any]:
-    """The LastEvaluatedKey a cursor stands for. Raises ValidationFailed for a cursor we did not issue."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        key = json.loads(raw)
-    except (ValueError, binascii.Error) as exc:
-        raise ValidationFailed("this cursor is not valid", field="cursor") from exc
-    if not isinstance(key, dict) or not all(isinstance(v, dict) and len(v) == 1 for v in key.values()):
-        raise ValidationFailed("this cursor is not valid", field="cursor")
-    return key
+def is_condition_failure(exc: Exception) -> bool:
+    """True when a single-item write failed on its condition (not a throttle or an outage)."""
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def unavailable_on_failure(what: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Turn a DynamoDB failure the method does not handle itself (throttling, an outage) into Unavailable."""
+
+    def decorate(method: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(method)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return method(*args, **kwargs)
+            except PynamoDBException as exc:
+                raise Unavailable(f"could not {what}: try again") from exc
+
+        return wrapper
+
+    return decorate
