@@ -21,6 +21,7 @@ from wacast.domain.campaigns import (
     CampaignStatus,
     DispatchJob,
 )
+from wacast.domain.contacts import normalise_tags
 from wacast.domain.errors import Conflict, NotFound, Unavailable, ValidationFailed
 from wacast.observability import logger
 from wacast.ports import (
@@ -234,6 +235,8 @@ class CampaignService:
             raise
 
     def _check_references(self, principal: Principal, draft: CampaignDraft) -> str:
+        if draft.audience.tags is not None:  # tags are stored canonical: match them as stored
+            draft.audience.tags = normalise_tags(draft.audience.tags, field="audience.tags")
         sender_id = draft.sender_id
         if sender_id is None:
             account = self.accounts.get(principal.account_id)

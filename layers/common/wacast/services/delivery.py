@@ -61,7 +61,9 @@ DISCONNECTED_RECHECK = 30
 @dataclass
 class DeliveryConfig:
     host_id: str
-    lease_seconds: float = 60.0
+    lease_seconds: float = 90.0
+    paused_recheck_seconds: int = PAUSED_RECHECK
+    disconnected_recheck_seconds: int = DISCONNECTED_RECHECK
 
 
 class DeliveryService:
@@ -119,7 +121,7 @@ class DeliveryService:
             self._settle(message, S.FAILED, "the sender no longer exists")
             return ACK
         if not self.chain.is_ready(sender):
-            return self._defer(message, DISCONNECTED_RECHECK, "sender not connected")
+            return self._defer(message, self.config.disconnected_recheck_seconds, "sender not connected")
         wait = self._reserve_slot(sender)
         if wait > 0:
             return self._defer(message, wait, "pacing")
@@ -141,7 +143,7 @@ class DeliveryService:
         if message.campaign_id is not None:
             status = self.campaigns.status_of(message.account_id, message.campaign_id)
             if status == "paused":
-                return self._defer(message, PAUSED_RECHECK, "campaign paused")
+                return self._defer(message, self.config.paused_recheck_seconds, "campaign paused")
             if status in (None, "cancelled"):
                 self._settle(message, S.SKIPPED, "campaign cancelled" if status else "campaign deleted")
                 return ACK
@@ -221,7 +223,7 @@ class DeliveryService:
                 detail=outcome.reason,
                 changes={"driver_called_at": None, **lease_cleared},
             )
-            return self._defer(message, DISCONNECTED_RECHECK, "sender not connected")
+            return self._defer(message, self.config.disconnected_recheck_seconds, "sender not connected")
         if outcome.kind is OutcomeKind.TRANSIENT:
             attempts = message.attempts + 1
             self.messages.transition(

@@ -1,0 +1,153 @@
+"""A campaign pipeline driven step by step against moto: the real services, queues and tables, the
+simulated WhatsApp network, and the test deciding when each consumer runs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from session_host.consumer import OutboxConsumer
+from session_host.drivers.chain import DriverChain
+from session_host.drivers.simulated import SimulatedConfig, SimulatedDriver
+from session_host.events import HostEvents
+from session_host.timers import ThreadTimers
+from wacast.adapters.clock import SystemClock
+from wacast.bootstrap import Services
+from wacast.domain.accounts import Principal, Role
+from wacast.domain.campaigns import Audience, Campaign, CampaignDraft, DispatchJob
+from wacast.domain.messages import Message, MessageStatus
+from wacast.domain.pacing import PacingPolicy, PacingPreset
+from wacast.services.delivery import Act, DeliveryConfig, DeliveryService
+from wacast.services.receipts import IncomingEvent, ReceiptEvent, SenderStateEvent
+
+NO_GAP = PacingPolicy(preset=PacingPreset.CUSTOM, min_gap_ms=0, max_gap_ms=0)
+
+
+class CampaignWorld:
+    def __init__(self, services: Services, sim: SimulatedConfig | None = None, email: str = "owner@example.com"):
+        self.services = services
+        session = services.auth.register(email, "a-long-password", "Campaigns")
+        self.principal = Principal(account_id=session.account.id, user_id=session.user.id, role=Role.OWNER)
+        sender = services.senders.get(self.principal.account_id, session.account.default_sender_id or "")
+        assert sender is not None
+        self.sender = sender.model_copy(update={"pacing": NO_GAP})
+        services.senders.save(self.sender)
+        self.timers = ThreadTimers()
+        config = sim or SimulatedConfig(latency_ms=(0, 0), delivered_after_s=(0.05, 0.1), read_rate=0.0)
+        self.network = SimulatedDriver(
+            HostEvents(services.senders, services.publisher), SystemClock(), self.timers, config
+        )
+        self.network.start(self.sender)
+        self.delivery = DeliveryService(
+            services.messages,
+            services.senders,
+            DriverChain({"simulated": self.network}),
+            services.repos.pacing_guard,
+            services.repos.optouts,
+            services.repos.campaign_states,
+            SystemClock(),
+            DeliveryConfig(host_id="host-test", paused_recheck_seconds=1, disconnected_recheck_seconds=1),
+        )
+        self.consumer = OutboxConsumer(services.queues.outbox, self.delivery)
+        self.acts: list[Act] = []
+
+    def close(self) -> None:
+        self.timers.stop()
+
+    # -- building -----------------------------------------------------------------------------------
+
+    def contacts(self, count: int, tag: str, start: int = 0, **attributes: str) -> list[str]:
+        return [
+            self.services.contacts.create(self.principal, f"+9198{start + i:08d}", f"Person {i}", attributes, [tag]).id
+            for i in range(count)
+        ]
+
+    def campaign(self, tag: str, body: str = "Hi {{name}}", **extra: Any) -> Campaign:
+        draft = CampaignDraft(name="test", body=body, audience=Audience(tags=[tag]), pacing=NO_GAP, **extra)
+        return self.services.campaigns.create(self.principal, draft)
+
+    # -- running the consumers --------------------------------------------------------------------
+
+    def pump_jobs(self, wait: int = 0) -> int:
+        received = self.services.queues.campaigns.receive(wait_seconds=wait)
+        for message in received:
+            job = DispatchJob.model_validate(message.body)
+            if job.type == "fire":
+                self.services.schedules.fire(job)
+            else:
+                self.services.dispatch.handle(job, message.receive_count)
+            self.services.queues.campaigns.delete(message)
+        return len(received)
+
+    def pump_outbox(self, limit: int | None = None, wait: int = 0) -> int:
+        handled = 0
+        while limit is None or handled < limit:
+            batch = self.services.queues.outbox.receive(max_messages=1, wait_seconds=wait)
+            if not batch:
+                return handled
+            disposition = self.delivery.handle(batch[0].body)
+            self.consumer.apply(batch[0], disposition)
+            self.acts.append(disposition.act)
+            handled += 1
+        return handled
+
+    def pump_events(self) -> int:
+        received = self.services.queues.events.receive(wait_seconds=0)
+        for message in received:
+            kind = message.body["type"]
+            if kind == "receipt":
+                self.services.events.on_receipt(ReceiptEvent.model_validate(message.body))
+            elif kind == "incoming":
+                self.services.events.on_incoming(IncomingEvent.model_validate(message.body))
+            else:
+                self.services.events.on_sender_state(SenderStateEvent.model_validate(message.body))
+            self.services.queues.events.delete(message)
+        return len(received)
+
+    def run_until(self, done: Callable[[], bool], timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if done():
+                return
+            moved = self.pump_jobs() + self.pump_outbox(limit=50) + self.pump_events()
+            if not moved:
+                time.sleep(0.1)
+        raise AssertionError("the campaign did not get there in time")
+
+    # -- looking --------------------------------------------------------------------------------
+
+    def reload(self, campaign: Campaign) -> Campaign:
+        return self.services.campaigns.get(self.principal, campaign.id)
+
+    def messages(self, campaign: Campaign) -> list[Message]:
+        out: list[Message] = []
+        cursor: str | None = None
+        for _ in range(100):
+            page, cursor = self.services.messages.list_by_campaign(campaign.id, cursor=cursor, limit=500)
+            out += [m for m in (self.services.messages.get(x.id) for x in page) if m is not None]
+            if cursor is None:
+                return out
+        raise AssertionError("too many pages")
+
+    def sent_phones(self) -> list[str]:
+        return [phone for _, phone, _, _ in self.network.sent_to(self.sender.id)]
+
+
+def counts_by_bucket(messages: list[Message]) -> dict[str, int]:
+    from wacast.domain.messages import COUNTER_OF
+
+    counts: dict[str, int] = {}
+    for m in messages:
+        counts[COUNTER_OF[m.status]] = counts.get(COUNTER_OF[m.status], 0) + 1
+    return counts
+
+
+def counters_match(campaign: Campaign, messages: list[Message]) -> None:
+    expected = counts_by_bucket(messages)
+    actual = {k: v for k, v in campaign.counters.model_dump().items() if k != "total" and v}
+    assert actual == expected, (actual, expected)
+    assert campaign.counters.total == len(messages)
+
+
+S = MessageStatus
