@@ -11,13 +11,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from wacast.domain.accounts import Account, User
-from wacast.domain.errors import Conflict, StaleState
+from wacast.domain.errors import Conflict, NotFound, StaleState
 from wacast.domain.messages import Message, MessageStatus, SendOutcome, StatusChange, can_transition, counter_delta
 from wacast.domain.pacing import PresetGaps, gap_bounds_ms
 from wacast.domain.senders import Sender
 from wacast.ports import QueueDepth, QueueMessage
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+SENDER_STATE_FIELDS = {"state", "state_since", "last_error", "qr", "qr_updated_at", "pairing_code"}
 
 
 class FakeClock:
@@ -156,11 +157,27 @@ class InMemorySenders:
     def list_all(self) -> list[Sender]:
         return list(self.items.values())
 
-    def save(self, sender: Sender) -> None:
-        self.items[sender.id] = sender
+    def save_config(self, sender: Sender) -> None:
+        current = self._existing(sender)
+        config = sender.model_dump(include={"phone", "display_name", "drivers", "pacing"})
+        self.items[sender.id] = current.model_copy(update=config)
 
     def save_state(self, sender: Sender) -> None:
-        self.items[sender.id] = sender
+        current = self._existing(sender)
+        state = sender.model_dump(include=SENDER_STATE_FIELDS)
+        self.items[sender.id] = current.model_copy(update={**state, "driver_states": sender.driver_states})
+
+    def delete(self, account_id: str, sender_id: str) -> bool:
+        if self.get(account_id, sender_id) is None:
+            return False
+        del self.items[sender_id]
+        return True
+
+    def _existing(self, sender: Sender) -> Sender:
+        current = self.get(sender.account_id, sender.id)
+        if current is None:
+            raise NotFound("no such sender", details={"sender_id": sender.id})
+        return current
 
 
 class InMemoryAccounts:
@@ -296,7 +313,7 @@ class ScriptedDriver:
     def is_connected(self, sender_id: str) -> bool:
         return self.connected
 
-    def send(self, sender: Sender, phone: str, body: str) -> SendOutcome:
+    def send(self, sender: Sender, phone: str, body: str, media_url: str | None = None) -> SendOutcome:
         self.sends.append((phone, body))
         if self.outcomes:
             return self.outcomes.pop(0)

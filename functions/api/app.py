@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from mangum import Mangum
 
-from routes import auth, health, messages
+from routes import auth, health, messages, senders
 from routes.errors import install_error_handlers
 from wacast.observability import logger
 
@@ -21,7 +21,7 @@ def create_app() -> FastAPI:
         openapi_url="/openapi.json",
     )
     install_error_handlers(api)
-    for module in (health, auth, messages):
+    for module in (health, auth, messages, senders):
         api.include_router(module.router)
     return api
 

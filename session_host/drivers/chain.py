@@ -25,14 +25,14 @@ class DriverChain:
             self.ensure_session(sender)  # a sender created since the host started gets its session now
         return any(driver.is_connected(sender.id) for driver in self.enabled(sender))
 
-    def send(self, sender: Sender, phone: str, body: str) -> SendOutcome:
+    def send(self, sender: Sender, phone: str, body: str, media_url: str | None = None) -> SendOutcome:
         drivers = self.enabled(sender)
         if not drivers:
             return SendOutcome.transient("none", "no_driver: none of the sender's drivers runs on this host")
         outcome = SendOutcome.transient(drivers[0].name, "not_connected")
         for position, driver in enumerate(drivers):
             if driver.is_connected(sender.id):
-                outcome = driver.send(sender, phone, body)
+                outcome = driver.send(sender, phone, body, media_url)
             else:
                 outcome = SendOutcome.transient(driver.name, "not_connected: the session is not connected")
             if outcome.kind is not OutcomeKind.TRANSIENT:

@@ -23,6 +23,7 @@ from wacast.adapters.dynamo.table import bind_table
 from wacast.adapters.events import QueueEventPublisher
 from wacast.adapters.sqs import SqsQueue
 from wacast.domain.pacing import PresetGaps
+from wacast.domain.senders import DRIVER_NAMES
 from wacast.ports import (
     AccountRepository,
     CampaignStates,
@@ -39,6 +40,7 @@ from wacast.services.auth import AuthService
 from wacast.services.deadletters import DeadLetterService
 from wacast.services.messaging import MessagingService
 from wacast.services.receipts import EventsService
+from wacast.services.senders import SenderService
 from wacast.settings import Settings, get_settings
 
 
@@ -75,6 +77,7 @@ class Services:
     events: EventsService
     deadletters: DeadLetterService
     publisher: EventPublisher
+    sender_admin: SenderService
 
     @property
     def messages(self) -> MessageRepository:
@@ -114,6 +117,11 @@ def build_queues(settings: Settings, sqs: Any | None = None) -> Queues:
     )
 
 
+def allowed_drivers(settings: Settings) -> tuple[str, ...]:
+    """Drivers a sender may enable: the real ones, plus "simulated" where it is the default (local runs)."""
+    return tuple(n for n in DRIVER_NAMES if n != "simulated" or settings.default_driver == "simulated")
+
+
 def presets_of(settings: Settings) -> PresetGaps:
     return PresetGaps(
         fast_ms=settings.delay_fast_ms, balanced_ms=settings.delay_balanced_ms, safe_ms=settings.delay_safe_ms
@@ -145,6 +153,14 @@ def assemble(settings: Settings, clock: Clock, queues: Queues, repos: Repositori
         events=EventsService(repos.messages, repos.optouts, repos.accounts),
         deadletters=DeadLetterService(repos.messages, repos.campaign_states, clock),
         publisher=QueueEventPublisher(queues.events),
+        sender_admin=SenderService(
+            repos.senders,
+            repos.accounts,
+            queues.control,
+            clock,
+            allowed_drivers=allowed_drivers(settings),
+            qr_max_age_seconds=settings.qr_max_age_seconds,
+        ),
     )
 
 
