@@ -29,6 +29,7 @@ from wacast.services.delivery import DeliveryConfig, DeliveryService
 EventsFor = Callable[[str], DriverEvents]
 DriverFactory = Callable[[EventsFor, Timers], Mapping[str, SessionDriver]]
 SENDER_REFRESH_SECONDS = 15.0
+OPEN_WAIT_SECONDS = 15.0
 
 
 def policy_of(services: Services) -> SupervisorPolicy:
@@ -93,7 +94,7 @@ class SessionHost:
             settings.command_max_age_seconds,
             wait_seconds=wait_seconds,
         )
-        self._seen: set[str] = set()
+        self._opened: dict[str, threading.Event] = {}
         self._seen_lock = threading.Lock()
         self._stopping = threading.Event()
         self._refresher = threading.Thread(target=self._refresh_loop, name="sender-refresh", daemon=True)
@@ -125,13 +126,20 @@ class SessionHost:
         """Once per sender and process: resume each driver session that was linked or linking. A new
         or logged-out session waits for a link command; a failed one gets one attempt (half-open)."""
         with self._seen_lock:
-            if sender.id in self._seen:
-                return
-            self._seen.add(sender.id)
-        for name in sender.drivers:
-            state = resume_state(sender, name)
-            if name in self.drivers and state is not None:
-                self.supervisor.open(sender, name, half_open=state is SenderState.FAILED, inline=True)
+            opened = self._opened.get(sender.id)
+            first = opened is None
+            if opened is None:
+                opened = self._opened[sender.id] = threading.Event()
+        if not first:
+            opened.wait(OPEN_WAIT_SECONDS)  # another thread is opening it: let it finish
+            return
+        try:
+            for name in sender.drivers:
+                state = resume_state(sender, name)
+                if name in self.drivers and state is not None:
+                    self.supervisor.open(sender, name, half_open=state is SenderState.FAILED, inline=True)
+        finally:
+            opened.set()
 
     def _run_in_background(self, fn: Callable[[], None]) -> None:
         if self._stopping.is_set():

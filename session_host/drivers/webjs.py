@@ -172,11 +172,9 @@ class WebjsDriver:
         return _json(self.http.get(path, params=params, timeout=timeout or httpx.USE_CLIENT_DEFAULT))
 
 
+#: The sidecar's session states (starting, authenticated and stopped say nothing the host acts on).
 SIDECAR_STATES = {
-    "starting": SenderState.LINKING,
     "qr": SenderState.LINKING,
-    "authenticated": SenderState.LINKING,
-    "linking": SenderState.LINKING,
     "ready": SenderState.CONNECTED,
     "disconnected": SenderState.DISCONNECTED,
     "logged_out": SenderState.LOGGED_OUT,
