@@ -13,7 +13,8 @@ class FakeClient extends EventEmitter {
   }
 
   initialize() {
-    return this.script.initialize ? this.script.initialize(this) : new Promise(() => {});
+    // Like the real one: resolves once the page is loaded; QR codes and "ready" come as events.
+    return this.script.initialize ? this.script.initialize(this) : Promise.resolve();
   }
 
   async destroy() {

@@ -56,7 +56,7 @@ test('a rejected initialize() destroys the client and reports the failure', asyn
 });
 
 test('an initialize() that hangs is given up and its browser destroyed', async () => {
-  const { fake, sessions } = manager({}, { initTimeoutMs: 20 });
+  const { fake, sessions } = manager({ initialize: () => new Promise(() => {}) }, { initTimeoutMs: 20 });
   sessions.start('s1');
   await new Promise((r) => setTimeout(r, 60));
   assert.equal(fake.clients[0].destroyed, 1);
