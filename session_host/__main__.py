@@ -77,6 +77,7 @@ def whatsapp_drivers(settings: Settings) -> DriverFactory:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="wacast session host")
     parser.add_argument("--driver", choices=["simulated", "neonize"], default="simulated")
+    parser.add_argument("--wait-seconds", type=int, default=20, help="SQS long-poll wait (and stop latency)")
     args = parser.parse_args(argv)
     services = build_services()
     metrics_sink = CloudWatchMetricsSink(
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     set_metrics_sink(metrics_sink)
     metrics_sink.start()
     drivers = whatsapp_drivers(services.settings) if args.driver == "neonize" else simulated_drivers(SimulatedConfig())
-    host = SessionHost(services, drivers)
+    host = SessionHost(services, drivers, wait_seconds=args.wait_seconds)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
