@@ -12,7 +12,10 @@ export SAM_CLI_TELEMETRY := 0
 export POWERTOOLS_TRACE_DISABLED := true
 export POWERTOOLS_METRICS_DISABLED := true
 
-.PHONY: help install run test lint fmt cfn unit integration e2e bench openapi clean
+WEBJS := session_host/webjs
+export PUPPETEER_SKIP_DOWNLOAD := 1
+
+.PHONY: help install run test lint fmt cfn unit integration e2e bench openapi clean webjs-install webjs-test
 
 help:
 	@echo "make run    - the local stack (moto + pollers + scheduler + API :3000 + session host) and a demo"
@@ -38,9 +41,21 @@ install: $(VENV)/.installed
 run: install
 	$(PY) -m local
 
-test: lint cfn unit integration e2e
+test: lint cfn unit webjs-test integration e2e
+
+# The whatsapp-web.js sidecar: `npm ci` from the lock file (puppeteer is aliased to puppeteer-core,
+# and PUPPETEER_SKIP_DOWNLOAD is set, so no browser is downloaded), then its node tests.
+$(WEBJS)/node_modules/.installed: $(WEBJS)/package.json $(WEBJS)/package-lock.json
+	cd $(WEBJS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+webjs-install: $(WEBJS)/node_modules/.installed
+
+webjs-test: webjs-install
+	cd $(WEBJS) && node --test test/
 
 lint: install
+	$(VENV)/bin/hadolint session_host/Dockerfile session_host/webjs/Dockerfile
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy layers/common/wacast
@@ -71,4 +86,4 @@ bench: install
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache $(WEBJS)/node_modules

@@ -60,7 +60,8 @@ def main(count: int = 300) -> None:
     owner = Principal(account_id=session.account.id, user_id=session.user.id, role=Role.OWNER)
     sender = services.senders.get(owner.account_id, session.account.default_sender_id or "")
     assert sender is not None
-    services.senders.save(sender.model_copy(update={"pacing": PacingPolicy(preset=PacingPreset.CUSTOM, min_gap_ms=0)}))
+    no_gap = PacingPolicy(preset=PacingPreset.CUSTOM, min_gap_ms=0)
+    services.senders.save_config(sender.model_copy(update={"pacing": no_gap}))
 
     calls: Counter[str] = Counter()
     s = services.settings

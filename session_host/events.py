@@ -1,51 +1,81 @@
-"""The host's side of driver events: session state and QR go to DynamoDB, everything goes to the
-events queue for the events function."""
+"""The host's side of driver events: session state and QR codes go to DynamoDB (the sender item),
+and everything goes to the events queue for the events function.
+
+`DriverEventsFor` binds the events of one driver: states go through the supervisor (which keeps the
+per-driver sessions and decides on reconnects), the rest straight to HostEvents.
+"""
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from wacast.domain.senders import Sender, SenderState
+from wacast.domain.errors import NotFound
+from wacast.domain.senders import DriverSession, Sender, SenderState, overall_state
 from wacast.observability import logger
 from wacast.ports import EventPublisher, SenderRepository
 
+if TYPE_CHECKING:
+    from session_host.supervisor import SessionSupervisor
+
 
 class HostEvents:
-    """Implements session_host.drivers.base.DriverEvents."""
+    """Writes session state to the sender item and publishes what happens on WhatsApp."""
 
     def __init__(self, senders: SenderRepository, publisher: EventPublisher) -> None:
         self.senders = senders
         self.publisher = publisher
+        self._lock = threading.Lock()  # one read-modify-write of a sender item at a time
 
-    def on_state(self, sender: Sender, state: SenderState, error: str | None, at: datetime) -> None:
-        current = self.senders.get(sender.account_id, sender.id) or sender
-        if current.state is state and current.last_error == error:
-            return
-        updated = current.model_copy(update={"state": state, "state_since": at, "last_error": error})
-        if state is SenderState.CONNECTED:
-            updated = updated.model_copy(update={"qr": None, "pairing_code": None})
-        self.senders.save_state(updated)
-        logger.info("sender state", sender_id=sender.id, state=state, error=error)
-        self.publisher.publish(
-            {
-                "type": "sender_state",
-                "account_id": sender.account_id,
-                "sender_id": sender.id,
-                "state": state.value,
-                "error": error,
-                "at": at.isoformat(),
-            }
-        )
+    def publish_state(self, sender: Sender, sessions: dict[str, DriverSession], at: datetime) -> None:
+        """Write the per-driver sessions and the sender's overall state (and publish a change)."""
+        with self._lock:
+            changed = self._write_state(sender, sessions, at)
+        if changed is not None:
+            state, error = changed
+            logger.info("sender state", sender_id=sender.id, state=state, error=error)
+            self.publisher.publish(
+                {
+                    "type": "sender_state",
+                    "account_id": sender.account_id,
+                    "sender_id": sender.id,
+                    "state": state.value,
+                    "error": error,
+                    "at": at.isoformat(),
+                }
+            )
+
+    def _write_state(
+        self, sender: Sender, sessions: dict[str, DriverSession], at: datetime
+    ) -> tuple[SenderState, str | None] | None:
+        """Returns the new (state, error) when they changed."""
+        current = self.senders.get(sender.account_id, sender.id)
+        if current is None:
+            logger.info("state of a deleted sender dropped", sender_id=sender.id)
+            return None
+        state, error = overall_state({**current.driver_states, **sessions}, current.drivers)
+        merged = {**current.driver_states, **sessions}
+        changed = current.state is not state or current.last_error != error
+        update: dict[str, object] = {"state": state, "last_error": error, "driver_states": merged}
+        if changed:
+            update["state_since"] = at
+        if not any(s.state is SenderState.LINKING for s in merged.values()):
+            update.update(qr=None, qr_updated_at=None, pairing_code=None)  # nothing left to link
+        saved = self._save(current.model_copy(update=update))
+        return (state, error) if saved and changed else None
 
     def on_qr(self, sender: Sender, qr: str, at: datetime) -> None:
-        current = self.senders.get(sender.account_id, sender.id) or sender
-        self.senders.save_state(
-            current.model_copy(update={"qr": qr, "qr_updated_at": at, "state": SenderState.LINKING})
-        )
+        with self._lock:
+            current = self.senders.get(sender.account_id, sender.id)
+            if current is not None:
+                self._save(current.model_copy(update={"qr": qr, "qr_updated_at": at}))
 
     def on_pairing_code(self, sender: Sender, code: str, at: datetime) -> None:
-        current = self.senders.get(sender.account_id, sender.id) or sender
-        self.senders.save_state(current.model_copy(update={"pairing_code": code, "state": SenderState.LINKING}))
+        with self._lock:
+            current = self.senders.get(sender.account_id, sender.id)
+            if current is not None:
+                self._save(current.model_copy(update={"pairing_code": code}))
 
     def on_receipt(
         self, sender: Sender, provider_ids: list[str], status: str, recipient: str | None, at: datetime
@@ -73,3 +103,41 @@ class HostEvents:
                 "at": at.isoformat(),
             }
         )
+
+    def _save(self, sender: Sender) -> bool:
+        try:
+            self.senders.save_state(sender)
+        except NotFound:
+            logger.info("state of a deleted sender dropped", sender_id=sender.id)
+            return False
+        return True
+
+
+class DriverEventsFor:
+    """The DriverEvents of one driver (implements session_host.drivers.base.DriverEvents)."""
+
+    def __init__(self, driver: str, host: HostEvents, supervisor: SessionSupervisor) -> None:
+        self.driver = driver
+        self.host = host
+        self.supervisor = supervisor
+
+    def on_state(self, sender: Sender, state: SenderState, error: str | None, at: datetime) -> None:
+        self.supervisor.on_driver_state(self.driver, sender, state, error, at)
+
+    def on_qr(self, sender: Sender, qr: str, at: datetime) -> None:
+        if self.supervisor.state_of(sender.id, self.driver) is not SenderState.LINKING:
+            self.supervisor.on_driver_state(self.driver, sender, SenderState.LINKING, None, at)
+        self.host.on_qr(sender, qr, at)
+
+    def on_pairing_code(self, sender: Sender, code: str, at: datetime) -> None:
+        if self.supervisor.state_of(sender.id, self.driver) is not SenderState.LINKING:
+            self.supervisor.on_driver_state(self.driver, sender, SenderState.LINKING, None, at)
+        self.host.on_pairing_code(sender, code, at)
+
+    def on_receipt(
+        self, sender: Sender, provider_ids: list[str], status: str, recipient: str | None, at: datetime
+    ) -> None:
+        self.host.on_receipt(sender, provider_ids, status, recipient, at)
+
+    def on_incoming(self, sender: Sender, from_phone: str, text: str, at: datetime) -> None:
+        self.host.on_incoming(sender, from_phone, text, at)

@@ -20,6 +20,7 @@ from wacast.domain.senders import Sender
 from wacast.ports import QueueDepth, QueueMessage
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+SENDER_STATE_FIELDS = {"state", "state_since", "last_error", "qr", "qr_updated_at", "pairing_code"}
 
 
 class FakeClock:
@@ -161,11 +162,27 @@ class InMemorySenders:
     def list_all(self) -> list[Sender]:
         return list(self.items.values())
 
-    def save(self, sender: Sender) -> None:
-        self.items[sender.id] = sender
+    def save_config(self, sender: Sender) -> None:
+        current = self._existing(sender)
+        config = sender.model_dump(include={"phone", "display_name", "drivers", "pacing"})
+        self.items[sender.id] = current.model_copy(update=config)
 
     def save_state(self, sender: Sender) -> None:
-        self.items[sender.id] = sender
+        current = self._existing(sender)
+        state = sender.model_dump(include=SENDER_STATE_FIELDS)
+        self.items[sender.id] = current.model_copy(update={**state, "driver_states": sender.driver_states})
+
+    def delete(self, account_id: str, sender_id: str) -> bool:
+        if self.get(account_id, sender_id) is None:
+            return False
+        del self.items[sender_id]
+        return True
+
+    def _existing(self, sender: Sender) -> Sender:
+        current = self.get(sender.account_id, sender.id)
+        if current is None:
+            raise NotFound("no such sender", details={"sender_id": sender.id})
+        return current
 
 
 class InMemoryAccounts:
@@ -335,7 +352,7 @@ class ScriptedDriver:
     def is_connected(self, sender_id: str) -> bool:
         return self.connected
 
-    def send(self, sender: Sender, phone: str, body: str) -> SendOutcome:
+    def send(self, sender: Sender, phone: str, body: str, media_url: str | None = None) -> SendOutcome:
         self.sends.append((phone, body))
         if self.outcomes:
             return self.outcomes.pop(0)
@@ -349,3 +366,27 @@ class ScriptedDriver:
 
     def stop(self) -> None:
         pass
+
+
+class HostEventsWithoutSupervisor:
+    """DriverEvents for tests that run a driver without the session supervisor: receipts, incoming
+    messages, QR and pairing codes go to HostEvents; session states only stay on the driver."""
+
+    def __init__(self, host: Any) -> None:
+        self.host = host
+        self.states: list[tuple[str, Any]] = []
+
+    def on_state(self, sender: Sender, state: Any, error: str | None, at: datetime) -> None:
+        self.states.append((sender.id, state))
+
+    def on_qr(self, sender: Sender, qr: str, at: datetime) -> None:
+        self.host.on_qr(sender, qr, at)
+
+    def on_pairing_code(self, sender: Sender, code: str, at: datetime) -> None:
+        self.host.on_pairing_code(sender, code, at)
+
+    def on_receipt(self, sender: Sender, ids: list[str], status: str, recipient: str | None, at: datetime) -> None:
+        self.host.on_receipt(sender, ids, status, recipient, at)
+
+    def on_incoming(self, sender: Sender, from_phone: str, text: str, at: datetime) -> None:
+        self.host.on_incoming(sender, from_phone, text, at)

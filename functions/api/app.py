@@ -18,6 +18,7 @@ from routes import (
     health,
     messages,
     optouts,
+    senders,
     templates,
     users,
 )
@@ -35,7 +36,20 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(api)
     # /api/contacts/import, /export and /opt-out come before /api/contacts/{contact_id}.
-    routers = (health, auth, users, apikeys, account, messages, contact_files, optouts, contacts, templates, campaigns)
+    routers = (
+        health,
+        auth,
+        users,
+        apikeys,
+        account,
+        messages,
+        contact_files,
+        optouts,
+        contacts,
+        templates,
+        campaigns,
+        senders,
+    )
     for module in (*routers, admin):
         api.include_router(module.router)
     return api

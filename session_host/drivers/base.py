@@ -36,8 +36,9 @@ class Driver(Protocol):
 
     def is_connected(self, sender_id: str) -> bool: ...
 
-    def send(self, sender: Sender, phone: str, body: str) -> SendOutcome:
-        """Send one text. Never raises for WhatsApp-side problems: it classifies them as an outcome."""
+    def send(self, sender: Sender, phone: str, body: str, media_url: str | None = None) -> SendOutcome:
+        """Send one text (with the media at `media_url`, when given). Never raises for WhatsApp-side
+        problems: it classifies them as an outcome."""
         ...
 
     def request_pairing_code(self, sender: Sender, phone: str) -> None: ...
@@ -46,4 +47,24 @@ class Driver(Protocol):
 
     def stop(self) -> None:
         """Close every session (the process is stopping). Sessions stay linked."""
+        ...
+
+
+class SessionDriver(Driver, Protocol):
+    """A driver whose sessions the supervisor keeps alive."""
+
+    def is_linked(self, sender: Sender) -> bool:
+        """Whether the session store holds a linked device (reconnect it) or not (it must be linked)."""
+        ...
+
+    def probe(self, sender_id: str, timeout: float) -> bool:
+        """A cheap round trip through the session; False when it does not answer within `timeout`."""
+        ...
+
+    def close(self, sender_id: str) -> None:
+        """Close one session without logging it out, and without reporting it."""
+        ...
+
+    def forget(self, sender: Sender) -> None:
+        """Close the session and delete its store (the sender is deleted)."""
         ...

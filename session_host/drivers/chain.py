@@ -26,7 +26,12 @@ class DriverChain:
         return any(driver.is_connected(sender.id) for driver in self.enabled(sender))
 
     def send(
-        self, sender: Sender, phone: str, body: str, before_fallback: Callable[[str], bool] | None = None
+        self,
+        sender: Sender,
+        phone: str,
+        body: str,
+        media_url: str | None = None,
+        before_fallback: Callable[[str], bool] | None = None,
     ) -> SendOutcome:
         """Send through the primary; after a transient failure, through the next driver, once
         `before_fallback(driver name)` allows it (the pacing guard reserves that attempt's slot)."""
@@ -38,7 +43,7 @@ class DriverChain:
             if position > 0 and before_fallback is not None and not before_fallback(driver.name):
                 return replace(outcome, reason=f"{outcome.reason} (no pacing slot for the fallback yet)")
             if driver.is_connected(sender.id):
-                outcome = driver.send(sender, phone, body)
+                outcome = driver.send(sender, phone, body, media_url)
             else:
                 outcome = SendOutcome.transient(driver.name, "not_connected: the session is not connected")
             if outcome.kind is not OutcomeKind.TRANSIENT:

@@ -44,6 +44,7 @@ class SimulatedConfig(BaseModel):
 class _Session:
     sender: Sender
     state: SenderState = SenderState.NEW
+    linked: bool = False
     sent: list[tuple[str, str, str, datetime]] = field(default_factory=list)  # (provider id, phone, body, at)
 
 
@@ -102,6 +103,22 @@ class SimulatedDriver:
     def stop(self) -> None:
         self._sessions.clear()
 
+    def close(self, sender_id: str) -> None:
+        session = self._sessions.get(sender_id)
+        if session is not None and session.state is not SenderState.LOGGED_OUT:
+            session.state = SenderState.NEW
+
+    def forget(self, sender: Sender) -> None:
+        self._sessions.pop(sender.id, None)
+
+    def is_linked(self, sender: Sender) -> bool:
+        """A simulated session is linked once it has been connected (or when it links by itself)."""
+        session = self._sessions.get(sender.id)
+        return self.config.auto_link or (session is not None and session.linked)
+
+    def probe(self, sender_id: str, timeout: float) -> bool:
+        return self.is_connected(sender_id)
+
     def sent_to(self, sender_id: str) -> list[tuple[str, str, str, datetime]]:
         """What reached the simulated network (provider id, phone, body, when the driver was called)."""
         session = self._sessions.get(sender_id)
@@ -109,7 +126,7 @@ class SimulatedDriver:
 
     # -- sending ------------------------------------------------------------------------------
 
-    def send(self, sender: Sender, phone: str, body: str) -> SendOutcome:
+    def send(self, sender: Sender, phone: str, body: str, media_url: str | None = None) -> SendOutcome:
         session = self._sessions.get(sender.id)
         if session is None or session.state is not SenderState.CONNECTED:
             return SendOutcome.transient(self.name, "not_connected: the simulated session is not connected")
@@ -152,6 +169,7 @@ class SimulatedDriver:
 
     def _set_state(self, session: _Session, state: SenderState, error: str | None) -> None:
         session.state = state
+        session.linked = (session.linked or state is SenderState.CONNECTED) and state is not SenderState.LOGGED_OUT
         self.events.on_state(session.sender, state, error, self.clock.now())
 
     def _draw_hex(self) -> str:

@@ -12,6 +12,7 @@ from session_host.drivers.chain import DriverChain
 from session_host.drivers.simulated import SimulatedConfig, SimulatedDriver
 from session_host.events import HostEvents
 from session_host.timers import ThreadTimers
+from tests.fakes import HostEventsWithoutSupervisor
 from wacast.adapters.clock import SystemClock
 from wacast.bootstrap import Services
 from wacast.domain.accounts import Principal, Role
@@ -32,11 +33,14 @@ class CampaignWorld:
         sender = services.senders.get(self.principal.account_id, session.account.default_sender_id or "")
         assert sender is not None
         self.sender = sender.model_copy(update={"pacing": NO_GAP})
-        services.senders.save(self.sender)
+        services.senders.save_config(self.sender)
         self.timers = ThreadTimers()
         config = sim or SimulatedConfig(latency_ms=(0, 0), delivered_after_s=(0.05, 0.1), read_rate=0.0)
         self.network = SimulatedDriver(
-            HostEvents(services.senders, services.publisher), SystemClock(), self.timers, config
+            HostEventsWithoutSupervisor(HostEvents(services.senders, services.publisher)),
+            SystemClock(),
+            self.timers,
+            config,
         )
         self.network.start(self.sender)
         self.delivery = DeliveryService(

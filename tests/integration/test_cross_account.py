@@ -15,6 +15,8 @@ from fastapi.testclient import TestClient
 from local.lambda_runtime import load_module
 from local.template import ROOT
 from tests.integration.api_helpers import PASSWORD, register
+from wacast.bootstrap import get_services
+from wacast.domain.senders import SenderState
 
 PUBLIC = {("GET", "/health"), ("POST", "/api/auth/register"), ("POST", "/api/auth/login")}
 PHONE = "+919876543210"
@@ -52,6 +54,8 @@ def fill_a(client: TestClient) -> Workspaces:
     w.as_a("POST", "/api/contacts/opt-out", json={"phone": "+14155550100"})
     files = {"file": ("a.csv", b"phone,tags\n+447911123456,imported\n", "text/csv")}
     w.ids["batch"] = w.as_a("POST", "/api/contacts/import", files=files).json()["import_batch"]
+    w.ids["sender"] = w.as_a("GET", "/api/auth/me").json()["account"]["default_sender_id"]
+    give_a_qr(w)
     draft = {"name": "A's campaign", "template_id": w.ids["template"], "audience": {"tags": ["vip"]}}
     w.ids["campaign"] = w.as_a("POST", "/api/campaigns", json=draft).json()["id"]
     w.ids["scheduled"] = w.as_a("POST", "/api/campaigns", json={**draft, "name": "A's later"}).json()["id"]
@@ -148,6 +152,31 @@ def b_on_a_campaign(method: str, suffix: str = "", **kwargs: Any) -> Case:
     return case
 
 
+def give_a_qr(w: Workspaces) -> None:
+    """A's sender shows a QR (as the host writes it while linking), so a 404 to B means isolation."""
+    services = get_services()
+    account_id = w.as_a("GET", "/api/auth/me").json()["account"]["id"]
+    sender = services.senders.get(account_id, w.ids["sender"])
+    assert sender is not None
+    linking = {"qr": "2@a-secret-qr", "qr_updated_at": services.clock.now(), "state": SenderState.LINKING}
+    services.senders.save_state(sender.model_copy(update=linking))
+
+
+def b_on_a_sender(method: str, suffix: str = "", **kwargs: Any) -> Case:
+    def case(w: Workspaces) -> None:
+        is_404(w.as_b(method, f"/api/senders/{w.ids['sender']}{suffix}", **kwargs))
+        if method == "GET":  # what B was refused, A can read
+            assert w.as_a("GET", f"/api/senders/{w.ids['sender']}{suffix}").status_code == 200, suffix
+
+    return case
+
+
+def b_creates_a_sender(w: Workspaces) -> None:
+    created = w.as_b("POST", "/api/senders", json={"phone": "+447911123459", "drivers": ["simulated"]})
+    assert created.status_code == 201, created.text
+    is_404(w.as_a("GET", f"/api/senders/{created.json()['id']}"))
+
+
 def b_queues_to_a_phone(w: Workspaces) -> None:
     queued = w.as_b("POST", "/api/messages/queue", json={"phone": "+447911123458", "message": "from b"})
     assert queued.status_code == 202, queued.text
@@ -241,6 +270,18 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/api/messages/queue/stats"): b_queue_stats,
     ("POST", "/api/admin/dlq/{queue}/redrive"): b_redrives,
+    ("POST", "/api/senders"): b_creates_a_sender,
+    ("GET", "/api/senders"): lambda w: b_sees_none_of_a(w.as_b("GET", "/api/senders"), w.ids["sender"]),
+    ("GET", "/api/senders/{sender_id}"): b_on_a_sender("GET"),
+    ("PATCH", "/api/senders/{sender_id}"): b_on_a_sender("PATCH", json={"display_name": "hijacked"}),
+    ("DELETE", "/api/senders/{sender_id}"): b_on_a_sender("DELETE"),
+    ("GET", "/api/senders/{sender_id}/status"): b_on_a_sender("GET", "/status"),
+    ("POST", "/api/senders/{sender_id}/link"): b_on_a_sender("POST", "/link", json={}),
+    ("POST", "/api/senders/{sender_id}/pairing-code"): b_on_a_sender("POST", "/pairing-code", json={}),
+    ("POST", "/api/senders/{sender_id}/logout"): b_on_a_sender("POST", "/logout"),
+    ("GET", "/api/senders/{sender_id}/qr"): b_on_a_sender("GET", "/qr"),
+    ("GET", "/api/senders/{sender_id}/qr.png"): b_on_a_sender("GET", "/qr.png"),
+    ("GET", "/api/senders/{sender_id}/qr.svg"): b_on_a_sender("GET", "/qr.svg"),
 }
 
 

@@ -24,6 +24,7 @@ from session_host.drivers.simulated import SimulatedConfig, SimulatedDriver
 from session_host.events import HostEvents
 from tests.fakes import (
     FakeClock,
+    HostEventsWithoutSupervisor,
     InMemoryAccounts,
     InMemoryCampaignStates,
     InMemoryMessages,
@@ -90,9 +91,9 @@ class CrashingDriver:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    def send(self, sender: Sender, phone: str, body: str) -> SendOutcome:
+    def send(self, sender: Sender, phone: str, body: str, media_url: str | None = None) -> SendOutcome:
         self.injector.maybe("during_call_before_write")
-        outcome = self.inner.send(sender, phone, body)
+        outcome = self.inner.send(sender, phone, body, media_url)
         self.injector.maybe("during_call_after_write")
         return outcome
 
@@ -114,7 +115,7 @@ class World:
             created_at=self.clock.now(),
         )
         self.senders = InMemorySenders(self.sender)
-        host_events = HostEvents(self.senders, QueueEventPublisher(self.events_queue))
+        host_events = HostEventsWithoutSupervisor(HostEvents(self.senders, QueueEventPublisher(self.events_queue)))
         sim = SimulatedConfig(seed=seed, transient_rate=0.05, delivered_after_s=(1, 3), read_after_s=(1, 3))
         self.network = {
             name: SimulatedDriver(host_events, self.clock, self.timers, sim.model_copy(update={"seed": seed + i}), name)

@@ -28,6 +28,7 @@ from wacast.adapters.events import QueueEventPublisher
 from wacast.adapters.scheduler import EventBridgeScheduler
 from wacast.adapters.sqs import SqsQueue
 from wacast.domain.pacing import PresetGaps
+from wacast.domain.senders import DRIVER_NAMES
 from wacast.ports import (
     AccountRepository,
     ApiKeyRepository,
@@ -58,6 +59,7 @@ from wacast.services.messaging import MessagingService
 from wacast.services.optouts import OptOutService
 from wacast.services.receipts import EventsService
 from wacast.services.schedules import ScheduleService
+from wacast.services.senders import SenderService
 from wacast.services.stats import OperationsService, StatsService
 from wacast.services.templates import TemplateService
 from wacast.settings import Settings, get_settings, split_list
@@ -112,6 +114,7 @@ class Services:
     dispatch: DispatchService
     stats: StatsService
     operations: OperationsService
+    sender_admin: SenderService
 
     @property
     def messages(self) -> MessageRepository:
@@ -149,6 +152,11 @@ def build_queues(settings: Settings, sqs: Any | None = None) -> Queues:
         control=SqsQueue(settings.control_queue_url, sqs),
         dlqs={name: SqsQueue(url, sqs) for name, url in dlqs.items() if url},
     )
+
+
+def allowed_drivers(settings: Settings) -> tuple[str, ...]:
+    """Drivers a sender may enable: the real ones, plus "simulated" where it is the default (local runs)."""
+    return tuple(n for n in DRIVER_NAMES if n != "simulated" or settings.default_driver == "simulated")
 
 
 def presets_of(settings: Settings) -> PresetGaps:
@@ -246,6 +254,14 @@ def assemble(settings: Settings, clock: Clock, queues: Queues, repos: Repositori
             presets,
         ),
         operations=OperationsService(sources, queues.dlqs, split_list(settings.operator_accounts)),
+        sender_admin=SenderService(
+            repos.senders,
+            repos.accounts,
+            queues.control,
+            clock,
+            allowed_drivers=allowed_drivers(settings),
+            qr_max_age_seconds=settings.qr_max_age_seconds,
+        ),
     )
 
 

@@ -113,10 +113,18 @@ class SenderRepository(Protocol):
 
     def list_all(self) -> list[Sender]: ...
 
-    def save(self, sender: Sender) -> None: ...
+    def save_config(self, sender: Sender) -> None:
+        """Write only the configuration fields (phone, display name, drivers, pacing): the API's part.
+        Raises NotFound if the sender does not exist."""
+        ...
 
     def save_state(self, sender: Sender) -> None:
-        """Write only the session-state fields (state, since, last error, QR, pairing code)."""
+        """Write only the session-state fields (state, since, last error, QR, pairing code, driver
+        sessions): the session host's part. Raises NotFound if the sender does not exist."""
+        ...
+
+    def delete(self, account_id: str, sender_id: str) -> bool:
+        """Delete the sender. False when it did not exist."""
         ...
 
 
@@ -320,7 +328,12 @@ class DriverChain(Protocol):
     def is_ready(self, sender: Sender) -> bool: ...
 
     def send(
-        self, sender: Sender, phone: str, body: str, before_fallback: Callable[[str], bool] | None = None
+        self,
+        sender: Sender,
+        phone: str,
+        body: str,
+        media_url: str | None = None,
+        before_fallback: Callable[[str], bool] | None = None,
     ) -> SendOutcome:
         """`before_fallback(driver)` runs before each fallback attempt; False stops the chain there."""
         ...

@@ -64,6 +64,22 @@ class Settings(BaseSettings):
     session_store: str = "/data/sessions"
     webjs_url: str = "http://127.0.0.1:3001"
     webjs_secret: SecretStr | None = None
+    #: An outbound proxy for neonize ("socks5://host:port" or "http://host:port"), or none.
+    neonize_proxy: str | None = None
+    #: A connect attempt that shows neither a QR code nor a connection within this long has failed.
+    connect_timeout_seconds: float = Field(default=30.0, gt=0, le=120)
+    # Session supervision: reconnect backoff, circuit breaker, liveness probe.
+    reconnect_base_seconds: float = Field(default=2.0, gt=0)
+    reconnect_max_seconds: float = Field(default=300.0, gt=0)
+    circuit_failures: int = Field(default=5, ge=1, le=100)
+    circuit_cooldown_seconds: float = Field(default=900.0, gt=0)
+    probe_every_seconds: float = Field(default=60.0, gt=0)
+    probe_timeout_seconds: float = Field(default=15.0, gt=0)
+    #: Control commands older than this are dropped (a pairing code asked for an hour ago is useless).
+    command_max_age_seconds: float = Field(default=600.0, gt=0)
+
+    # API: a QR code older than this has expired (WhatsApp rotates them every ~20 s).
+    qr_max_age_seconds: float = Field(default=90.0, gt=0)
 
 
 @lru_cache(maxsize=1)

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import json
 
+from pydantic import TypeAdapter
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import DeleteError, UpdateError
 from pynamodb.expressions.update import Action
 
 from wacast.adapters.dynamo.table import Gsi1, TableModel
+from wacast.domain.errors import NotFound, Unavailable
 from wacast.domain.pacing import PacingPolicy
-from wacast.domain.senders import Sender, SenderState
+from wacast.domain.senders import DriverSession, Sender, SenderState
+
+_SESSIONS = TypeAdapter(dict[str, DriverSession])
 
 
 class SenderModel(TableModel):
@@ -29,6 +34,7 @@ class SenderModel(TableModel):
     qr = UnicodeAttribute(null=True)
     qr_updated_at = UTCDateTimeAttribute(null=True)
     pairing_code = UnicodeAttribute(null=True)
+    driver_states_json = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
@@ -36,6 +42,11 @@ class SenderModel(TableModel):
 
 
 STATE_FIELDS = ("state", "state_since", "last_error", "qr", "qr_updated_at", "pairing_code")
+
+
+def _conditional_failed(exc: Exception) -> bool:
+    cause = getattr(exc, "cause_response_code", None)
+    return cause == "ConditionalCheckFailedException"
 
 
 def sender_key(account_id: str, sender_id: str) -> tuple[str, str]:
@@ -57,6 +68,7 @@ def _model(sender: Sender) -> SenderModel:
         qr=sender.qr,
         qr_updated_at=sender.qr_updated_at,
         pairing_code=sender.pairing_code,
+        driver_states_json=_SESSIONS.dump_json(sender.driver_states).decode() if sender.driver_states else None,
         created_at=sender.created_at,
         gsi1pk="SENDERS",
         gsi1sk=sender.id,
@@ -77,6 +89,7 @@ def _sender(model: SenderModel) -> Sender:
         qr=model.qr,
         qr_updated_at=model.qr_updated_at,
         pairing_code=model.pairing_code,
+        driver_states=_SESSIONS.validate_json(model.driver_states_json) if model.driver_states_json else {},
         created_at=model.created_at,
     )
 
@@ -99,17 +112,54 @@ class DynamoSenderRepository:
     def list_all(self) -> list[Sender]:
         return [_sender(m) for m in SenderModel.all_senders.query("SENDERS")]
 
-    def save(self, sender: Sender) -> None:
-        _model(sender).save()
+    def save_config(self, sender: Sender) -> None:
+        """Write only the configuration attributes (the API's part of the item). Raises NotFound when
+        the sender does not exist."""
+        actions: list[Action] = [
+            SenderModel.phone.remove() if sender.phone is None else SenderModel.phone.set(sender.phone),
+            SenderModel.display_name.set(sender.display_name),
+            SenderModel.drivers_json.set(json.dumps(sender.drivers)),
+            SenderModel.pacing_json.set(sender.pacing.model_dump_json()),
+        ]
+        try:
+            SenderModel(*sender_key(sender.account_id, sender.id)).update(
+                actions=actions, condition=SenderModel.pk.exists()
+            )
+        except UpdateError as exc:
+            if _conditional_failed(exc):
+                raise NotFound("no such sender", details={"sender_id": sender.id}) from exc
+            raise Unavailable("could not save the sender") from exc
 
     def save_state(self, sender: Sender) -> None:
-        """Write only the session-state attributes (the host's part of the item)."""
+        """Write only the session-state attributes (the host's part of the item). Raises NotFound when
+        the sender was deleted meanwhile (the write never recreates it)."""
         actions: list[Action] = []
         for name in STATE_FIELDS:
             value = getattr(sender, name)
             attribute = getattr(SenderModel, name)
             value = value.value if isinstance(value, SenderState) else value
             actions.append(attribute.remove() if value is None else attribute.set(value))
-        SenderModel(*sender_key(sender.account_id, sender.id)).update(
-            actions=actions, condition=SenderModel.pk.exists()
+        sessions = _SESSIONS.dump_json(sender.driver_states).decode() if sender.driver_states else None
+        actions.append(
+            SenderModel.driver_states_json.remove()
+            if sessions is None
+            else SenderModel.driver_states_json.set(sessions)
         )
+        try:
+            SenderModel(*sender_key(sender.account_id, sender.id)).update(
+                actions=actions, condition=SenderModel.pk.exists()
+            )
+        except UpdateError as exc:
+            if _conditional_failed(exc):
+                raise NotFound("no such sender", details={"sender_id": sender.id}) from exc
+            raise Unavailable("could not save the sender's state") from exc
+
+    def delete(self, account_id: str, sender_id: str) -> bool:
+        """Delete the sender. False when it did not exist."""
+        try:
+            SenderModel(*sender_key(account_id, sender_id)).delete(condition=SenderModel.pk.exists())
+        except DeleteError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise Unavailable("could not delete the sender") from exc
+        return True

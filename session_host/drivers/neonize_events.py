@@ -1,0 +1,76 @@
+"""Turns neonize's protobuf events into the driver's vocabulary: session states, receipts, incoming texts.
+
+Pure functions over the protobuf messages, so they are tested with real neonize event objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from wacast.domain.senders import SenderState
+
+USER_SERVER = "s.whatsapp.net"
+
+# neonize's Receipt.ReceiptType: DELIVERED=1, READ=4, PLAYED=6 (a voice note played counts as read).
+_RECEIPT_STATUS = {1: "DELIVERED", 4: "READ", 6: "READ"}
+# ConnectFailureReason: LOGGED_OUT=2, TEMP_BANNED=3, MAIN_DEVICE_GONE=4, UNKNOWN_LOGOUT=5,
+# CLIENT_OUTDATED=6, BAD_USER_AGENT=7.
+_LOGGED_OUT_REASONS = {2, 4, 5}
+_FATAL_REASONS = {3: "temporary_ban", 6: "client_outdated", 7: "bad_user_agent"}
+
+
+@dataclass(frozen=True)
+class Receipt:
+    provider_ids: list[str]
+    status: str
+    recipient: str | None
+
+
+@dataclass(frozen=True)
+class Incoming:
+    from_phone: str
+    text: str
+
+
+def phone_of(*jids: Any) -> str | None:
+    """The E.164 number of the first phone-number JID among `jids` (LID addressing hides it in the
+    alternative JIDs)."""
+    for jid in jids:
+        if jid is not None and jid.Server == USER_SERVER and jid.User:
+            return "+" + str(jid.User).split(":", 1)[0]
+    return None
+
+
+def receipt_of(event: Any) -> Receipt | None:
+    """A delivered/read receipt of a message we sent, or None (our own devices, other receipt types)."""
+    status = _RECEIPT_STATUS.get(int(event.Type))
+    source = event.MessageSource
+    if status is None or source.IsFromMe or not event.MessageIDs:
+        return None
+    recipient = phone_of(source.Chat, source.Sender, source.RecipientAlt, source.SenderAlt)
+    return Receipt(provider_ids=[str(i) for i in event.MessageIDs], status=status, recipient=recipient)
+
+
+def incoming_of(event: Any) -> Incoming | None:
+    """A text written to us in a one-to-one chat, or None (our own messages, groups, media without text)."""
+    source = event.Info.MessageSource
+    if source.IsFromMe or source.IsGroup:
+        return None
+    message = event.Message
+    text = message.conversation or message.extendedTextMessage.text
+    sender = phone_of(source.Sender, source.SenderAlt, source.Chat)
+    if not text or sender is None:
+        return None
+    return Incoming(from_phone=sender, text=str(text))
+
+
+def connect_failure_state(event: Any) -> tuple[SenderState, str]:
+    """What a ConnectFailure means for the session: logged out, fatal (no reconnect), or a drop."""
+    reason = int(event.Reason)
+    detail = str(event.Message or "").strip() or f"reason {reason}"
+    if reason in _LOGGED_OUT_REASONS:
+        return SenderState.LOGGED_OUT, f"logged_out: {detail}"
+    if reason in _FATAL_REASONS:
+        return SenderState.FAILED, f"{_FATAL_REASONS[reason]}: {detail}"
+    return SenderState.DISCONNECTED, f"connect_failure: {detail}"
