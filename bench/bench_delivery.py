@@ -7,7 +7,6 @@ Prints a table. Run: .venv/bin/python bench/bench_delivery.py [messages]
 
 from __future__ import annotations
 
-import logging
 import sys
 import threading
 import time
@@ -15,9 +14,8 @@ import uuid
 from collections import Counter
 from typing import Any
 
-from moto.server import ThreadedMotoServer
-
-from local.stack import free_port, provision, wait_for_port
+from local.moto import MotoServer
+from local.stack import free_port, provision
 from session_host.__main__ import simulated_drivers
 from session_host.drivers.simulated import SimulatedConfig
 from session_host.host import SessionHost
@@ -49,12 +47,8 @@ def count_calls(counter: Counter[str], botocore_client: Any) -> None:
 
 
 def main(count: int = 300) -> None:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    port = free_port()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    moto.start()
-    wait_for_port(port)
-    provision(f"http://127.0.0.1:{port}", f"bench-{uuid.uuid4().hex[:6]}", {"POWERTOOLS_LOG_LEVEL": "ERROR"})
+    moto = MotoServer(free_port()).start()
+    provision(moto.endpoint, f"bench-{uuid.uuid4().hex[:6]}", {"POWERTOOLS_LOG_LEVEL": "ERROR"})
     services = get_services()
     session = services.auth.register("bench@example.com", "a-long-password", "Bench")
     owner = Principal(account_id=session.account.id, user_id=session.user.id, role=Role.OWNER)

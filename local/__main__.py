@@ -22,8 +22,8 @@ from session_host.drivers.simulated import SimulatedConfig
 from session_host.host import SessionHost
 
 
-def host_factory(sim: SimulatedConfig) -> Any:
-    return lambda services: SessionHost(services, simulated_drivers(sim), wait_seconds=1)
+def host_factory(sim: SimulatedConfig, **stand_ins: SimulatedConfig) -> Any:
+    return lambda services: SessionHost(services, simulated_drivers(sim, **stand_ins), wait_seconds=1)
 
 
 def demo(api: str, timeout: float = 60.0) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
 import threading
@@ -13,9 +12,9 @@ from typing import Any
 
 import boto3
 import uvicorn
-from moto.server import ThreadedMotoServer
 
 from local.lambda_runtime import load_handler, load_module
+from local.moto import MotoServer
 from local.pollers import SqsPoller
 from local.scheduler import SchedulerEmulator
 from local.template import LocalTemplate
@@ -98,7 +97,7 @@ class LocalStack:
         self.config = config or StackConfig()
         self.endpoint = f"http://127.0.0.1:{self.config.moto_port}"
         self.api_url = f"http://127.0.0.1:{self.config.api_port}"
-        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.config.moto_port, verbose=False)
+        self.moto = MotoServer(self.config.moto_port)
         self.pollers: list[SqsPoller] = []
         self.api_server: uvicorn.Server | None = None
         self.host: Any = None
@@ -110,9 +109,7 @@ class LocalStack:
         return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint)
 
     def start(self) -> LocalStack:
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log
         self.moto.start()
-        wait_for_port(self.config.moto_port)
         self.template = provision(self.endpoint, self.config.stack_name, self.config.env)
         functions = self.template.functions()
         self._start_pollers(self.template.clients["sqs"], functions)

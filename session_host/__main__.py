@@ -37,9 +37,13 @@ from wacast.settings import Settings
 EXIT_GRACE_SECONDS = 10.0
 
 
-def simulated_drivers(config: SimulatedConfig) -> DriverFactory:
+def simulated_drivers(config: SimulatedConfig, **stand_ins: SimulatedConfig) -> DriverFactory:
+    """The simulated network as the "simulated" driver; `stand_ins` add simulated drivers under other
+    names (e.g. neonize=..., webjs=...) so tests can run a primary and a fallback with their own rates."""
+
     def factory(events_for: EventsFor, timers: Timers) -> Mapping[str, SessionDriver]:
-        return {"simulated": SimulatedDriver(events_for("simulated"), SystemClock(), timers, config)}
+        configs = {"simulated": config, **stand_ins}
+        return {name: SimulatedDriver(events_for(name), SystemClock(), timers, c, name) for name, c in configs.items()}
 
     return factory
 

@@ -31,6 +31,8 @@ class SimulatedConfig(BaseModel):
     delivered_after_s: tuple[float, float] = (0.2, 1.0)
     read_after_s: tuple[float, float] = (0.5, 2.0)
     read_rate: float = Field(default=1.0, ge=0, le=1)
+    #: Send delivered/read receipts at all (a load test may do without the events traffic).
+    receipts: bool = True
     reply_rate: float = Field(default=0.0, ge=0, le=1)
     replies: list[str] = Field(default_factory=lambda: ["Thanks!", "STOP", "Who is this?"])
     #: Numbers that are not on WhatsApp: always a permanent failure.
@@ -161,6 +163,8 @@ class SimulatedDriver:
         def receipt(status: str) -> None:
             self.events.on_receipt(sender, [provider_id], status, phone, self.clock.now())
 
+        if not self.config.receipts:
+            return
         self.timers.call_later(delivered, lambda: receipt("DELIVERED"))
         if reads:
             self.timers.call_later(read, lambda: receipt("READ"))

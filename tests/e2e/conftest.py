@@ -18,7 +18,12 @@ def stack() -> Iterator[LocalStack]:
         moto_port=free_port(),
         api_port=free_port(),
         stack_name="wacast-e2e",
-        host_factory=host_factory(SimulatedConfig(delivered_after_s=(0.2, 0.5), read_after_s=(0.2, 0.5))),
+        host_factory=host_factory(
+            SimulatedConfig(delivered_after_s=(0.2, 0.5), read_after_s=(0.2, 0.5)),
+            # stand-ins for the real drivers: a primary failing 5% of sends, a fallback failing 10%
+            neonize=SimulatedConfig(seed=11, latency_ms=(1, 5), transient_rate=0.05, read_rate=0.0),
+            webjs=SimulatedConfig(seed=12, latency_ms=(1, 5), transient_rate=0.10, read_rate=0.0),
+        ),
         env={"DELAY_FAST": "200", "DELAY_BALANCED": "300", "DELAY_SAFE": "500"},
     )
     with LocalStack(config) as running:

@@ -26,27 +26,36 @@ NO_GAP = PacingPolicy(preset=PacingPreset.CUSTOM, min_gap_ms=0, max_gap_ms=0)
 
 
 class CampaignWorld:
-    def __init__(self, services: Services, sim: SimulatedConfig | None = None, email: str = "owner@example.com"):
+    """`drivers` names the simulated drivers the sender uses, primary first (default: one)."""
+
+    def __init__(
+        self,
+        services: Services,
+        drivers: dict[str, SimulatedConfig] | None = None,
+        email: str = "owner@example.com",
+    ) -> None:
         self.services = services
         session = services.auth.register(email, "a-long-password", "Campaigns")
         self.principal = Principal(account_id=session.account.id, user_id=session.user.id, role=Role.OWNER)
         sender = services.senders.get(self.principal.account_id, session.account.default_sender_id or "")
         assert sender is not None
-        self.sender = sender.model_copy(update={"pacing": NO_GAP})
+        configs = drivers or {
+            "simulated": SimulatedConfig(latency_ms=(0, 0), delivered_after_s=(0.05, 0.1), read_rate=0.0)
+        }
+        self.sender = sender.model_copy(update={"pacing": NO_GAP, "drivers": list(configs)})
         services.senders.save_config(self.sender)
         self.timers = ThreadTimers()
-        config = sim or SimulatedConfig(latency_ms=(0, 0), delivered_after_s=(0.05, 0.1), read_rate=0.0)
-        self.network = SimulatedDriver(
-            HostEventsWithoutSupervisor(HostEvents(services.senders, services.publisher)),
-            SystemClock(),
-            self.timers,
-            config,
-        )
-        self.network.start(self.sender)
+        events = HostEventsWithoutSupervisor(HostEvents(services.senders, services.publisher))
+        self.drivers = {
+            name: SimulatedDriver(events, SystemClock(), self.timers, config, name) for name, config in configs.items()
+        }
+        for driver in self.drivers.values():
+            driver.start(self.sender)
+        self.network = next(iter(self.drivers.values()))
         self.delivery = DeliveryService(
             services.messages,
             services.senders,
-            DriverChain({"simulated": self.network}),
+            DriverChain(self.drivers),
             services.repos.pacing_guard,
             services.repos.optouts,
             services.repos.campaign_states,
@@ -66,6 +75,11 @@ class CampaignWorld:
             self.services.contacts.create(self.principal, f"+9198{start + i:08d}", f"Person {i}", attributes, [tag]).id
             for i in range(count)
         ]
+
+    def import_contacts(self, count: int, tag: str) -> None:
+        rows = "".join(f"+9198{i:08d},Person {i},{tag}\n" for i in range(count))
+        report = self.services.contacts.import_csv(self.principal, f"phone,name,tags\n{rows}".encode())
+        assert report.imported == count, report
 
     def campaign(self, tag: str, body: str = "Hi {{name}}", **extra: Any) -> Campaign:
         draft = CampaignDraft(name="test", body=body, audience=Audience(tags=[tag]), pacing=NO_GAP, **extra)
@@ -87,13 +101,15 @@ class CampaignWorld:
     def pump_outbox(self, limit: int | None = None, wait: int = 0) -> int:
         handled = 0
         while limit is None or handled < limit:
-            batch = self.services.queues.outbox.receive(max_messages=1, wait_seconds=wait)
+            room = 10 if limit is None else min(10, limit - handled)
+            batch = self.services.queues.outbox.receive(max_messages=room, wait_seconds=wait)
             if not batch:
                 return handled
-            disposition = self.delivery.handle(batch[0].body)
-            self.consumer.apply(batch[0], disposition)
-            self.acts.append(disposition.act)
-            handled += 1
+            for received in batch:
+                disposition = self.delivery.handle(received.body)
+                self.consumer.apply(received, disposition)
+                self.acts.append(disposition.act)
+            handled += len(batch)
         return handled
 
     def pump_events(self) -> int:
@@ -119,6 +135,17 @@ class CampaignWorld:
                 time.sleep(0.1)
         raise AssertionError("the campaign did not get there in time")
 
+    def settle_receipts(self, timeout: float = 30.0) -> None:
+        """Let the receipts still on their way arrive and be applied (quiet for two seconds)."""
+        deadline, quiet_since = time.monotonic() + timeout, time.monotonic()
+        while time.monotonic() < deadline:
+            if self.pump_events():
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since > 2.0:
+                return
+            time.sleep(0.2)
+        raise AssertionError("receipts kept coming")
+
     # -- looking --------------------------------------------------------------------------------
 
     def reload(self, campaign: Campaign) -> Campaign:
@@ -135,7 +162,8 @@ class CampaignWorld:
         raise AssertionError("too many pages")
 
     def sent_phones(self) -> list[str]:
-        return [phone for _, phone, _, _ in self.network.sent_to(self.sender.id)]
+        """Every phone the network got a message for, across the drivers (a phone twice = a duplicate)."""
+        return [phone for d in self.drivers.values() for _, phone, _, _ in d.sent_to(self.sender.id)]
 
 
 def counts_by_bucket(messages: list[Message]) -> dict[str, int]:

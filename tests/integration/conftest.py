@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,10 +10,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from moto.server import ThreadedMotoServer
 
 from local.lambda_runtime import load_module
-from local.stack import free_port, provision, wait_for_port
+from local.moto import MotoServer
+from local.stack import free_port, provision
 from local.template import ROOT
 from wacast.bootstrap import Services, get_services
 
@@ -23,13 +22,8 @@ EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    wait_for_port(port)
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+    with MotoServer(free_port()) as server:
+        yield server.endpoint
 
 
 @pytest.fixture

@@ -1,0 +1,65 @@
+"""A 1,000-contact campaign through the whole local stack (real queues, dispatcher and events
+functions, the session host's lanes), with a primary that fails 5% of sends and a fallback that
+fails 10%: every contact ends in exactly one settled state, nobody gets two messages, and the
+campaign's counters equal the counts of its messages."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+
+import httpx
+
+from local.stack import LocalStack
+from tests.e2e.helpers import NO_GAP, all_messages, import_contacts, linked_sender, register, wait_for
+
+CONTACTS = int(os.environ.get("E2E_CONTACTS", "1000"))
+SETTLED = {"SENT", "DELIVERED", "READ", "FAILED", "SKIPPED", "UNKNOWN"}
+BUCKET = {"SENT": "sent", "DELIVERED": "delivered", "READ": "read", "FAILED": "failed", "SKIPPED": "skipped"}
+
+
+def test_a_thousand_contact_campaign_with_failing_drivers(api: httpx.Client, stack: LocalStack) -> None:
+    headers = register(api)
+    sender_id = linked_sender(api, headers, ["neonize", "webjs"])
+    import_contacts(api, headers, CONTACTS, "launch")
+    draft = {
+        "name": "Launch",
+        "sender_id": sender_id,
+        "body": "Hi {{name}}!",
+        "audience": {"tags": ["launch"]},
+        "pacing": NO_GAP,
+    }
+    campaign = api.post("/api/campaigns", json=draft, headers=headers).json()
+    assert campaign["audience_size"] == CONTACTS
+    t0 = time.monotonic()
+    started = api.post(f"/api/campaigns/{campaign['id']}/start", headers=headers)
+    assert started.status_code == 202
+
+    stats_url = f"/api/campaigns/{campaign['id']}/stats"
+    stats = wait_for(
+        lambda: (s := api.get(stats_url, headers=headers).json())["status"] == "completed" and s,
+        timeout=420,
+        what="the campaign to complete",
+        every=2,
+    )
+
+    print(f"campaign of {CONTACTS} completed in {time.monotonic() - t0:.1f} s")
+    messages = all_messages(api, headers, campaign["id"])
+    # every contact has exactly one message, and it is settled
+    assert len(messages) == CONTACTS == len({m["phone"] for m in messages})
+    statuses = Counter(m["status"] for m in messages)
+    assert set(statuses) <= SETTLED, statuses
+    # nobody got two messages: what reached the (simulated) network, per phone
+    network = [phone for name in ("neonize", "webjs") for _, phone, _, _ in stack.host.drivers[name].sent_to(sender_id)]
+    per_phone = Counter(network)
+    assert max(per_phone.values()) == 1
+    assert len(per_phone) == statuses["SENT"] + statuses["DELIVERED"] + statuses["READ"]
+    # the fallback carried the primary's failures, and the counters equal the message counts
+    counters = stats["counters"]
+    assert counters["total"] == CONTACTS and counters["queued"] == 0
+    assert {k: v for k, v in counters.items() if k not in ("total", "queued") and v} == {
+        BUCKET[s]: n for s, n in statuses.items()
+    }
+    assert stats["by_driver"]["neonize"] + stats["by_driver"]["webjs"] == stats["sent_total"]
+    assert 0.02 * CONTACTS <= stats["fallback_used"] <= 0.09 * CONTACTS  # ~5% of 1,000 went through the fallback
