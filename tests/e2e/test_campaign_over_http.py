@@ -1,7 +1,8 @@
-"""A 1,000-contact campaign through the whole local stack (real queues, dispatcher and events
-functions, the session host's lanes), with a primary that fails 5% of sends and a fallback that
-fails 10%: every contact ends in exactly one settled state, nobody gets two messages, and the
-campaign's counters equal the counts of its messages."""
+"""A campaign through the whole local stack as a user runs it over HTTP (real queues, the dispatcher
+and events functions on their pollers, the session host's lanes), with a primary that fails 5% of
+sends and a fallback that fails 10%: every contact ends in exactly one settled state, nobody gets two
+messages, and the campaign's counters equal the counts of its messages. (The 1,000-contact run of
+the same proof is tests/integration/test_campaign_at_scale.py, which drives the consumers directly.)"""
 
 from __future__ import annotations
 
@@ -14,12 +15,12 @@ import httpx
 from local.stack import LocalStack
 from tests.e2e.helpers import NO_GAP, all_messages, import_contacts, linked_sender, register, wait_for
 
-CONTACTS = int(os.environ.get("E2E_CONTACTS", "1000"))
+CONTACTS = int(os.environ.get("E2E_CONTACTS", "80"))
 SETTLED = {"SENT", "DELIVERED", "READ", "FAILED", "SKIPPED", "UNKNOWN"}
 BUCKET = {"SENT": "sent", "DELIVERED": "delivered", "READ": "read", "FAILED": "failed", "SKIPPED": "skipped"}
 
 
-def test_a_thousand_contact_campaign_with_failing_drivers(api: httpx.Client, stack: LocalStack) -> None:
+def test_a_campaign_over_http_with_failing_drivers(api: httpx.Client, stack: LocalStack) -> None:
     headers = register(api)
     sender_id = linked_sender(api, headers, ["neonize", "webjs"])
     import_contacts(api, headers, CONTACTS, "launch")
@@ -39,7 +40,7 @@ def test_a_thousand_contact_campaign_with_failing_drivers(api: httpx.Client, sta
     stats_url = f"/api/campaigns/{campaign['id']}/stats"
     stats = wait_for(
         lambda: (s := api.get(stats_url, headers=headers).json())["status"] == "completed" and s,
-        timeout=420,
+        timeout=240,
         what="the campaign to complete",
         every=2,
     )
@@ -62,4 +63,4 @@ def test_a_thousand_contact_campaign_with_failing_drivers(api: httpx.Client, sta
         BUCKET[s]: n for s, n in statuses.items()
     }
     assert stats["by_driver"]["neonize"] + stats["by_driver"]["webjs"] == stats["sent_total"]
-    assert 0.02 * CONTACTS <= stats["fallback_used"] <= 0.09 * CONTACTS  # ~5% of 1,000 went through the fallback
+    assert stats["fallback_used"] >= 1  # the primary's failures went through the fallback
