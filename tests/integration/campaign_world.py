@@ -82,7 +82,8 @@ class CampaignWorld:
         assert report.imported == count, report
 
     def campaign(self, tag: str, body: str = "Hi {{name}}", **extra: Any) -> Campaign:
-        draft = CampaignDraft(name="test", body=body, audience=Audience(tags=[tag]), pacing=NO_GAP, **extra)
+        extra.setdefault("pacing", NO_GAP)
+        draft = CampaignDraft(name="test", body=body, audience=Audience(tags=[tag]), **extra)
         return self.services.campaigns.create(self.principal, draft)
 
     # -- running the consumers --------------------------------------------------------------------

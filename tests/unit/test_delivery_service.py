@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -16,8 +17,10 @@ from tests.fakes import (
     InMemorySenders,
     ScriptedDriver,
 )
+from wacast import observability as obs
 from wacast.domain.messages import Message, MessageStatus, SendOutcome, StatusChange
 from wacast.domain.senders import Sender, SenderState
+from wacast.observability import MemorySink, set_metrics_sink
 from wacast.services.delivery import Act, DeliveryConfig, DeliveryService
 
 S = MessageStatus
@@ -249,3 +252,31 @@ def test_a_session_dropping_between_the_check_and_the_send_defers_without_an_att
     world.clock.advance(disposition.seconds)
     assert world.service.handle({"message_id": "m1"}).act is Act.ACK
     assert world.status() is S.SENT
+
+
+@pytest.fixture
+def sink() -> Iterator[MemorySink]:
+    memory = MemorySink()
+    set_metrics_sink(memory)
+    yield memory
+    set_metrics_sink(None)
+
+
+def test_each_outcome_emits_its_business_metric(sink: MemorySink) -> None:
+    world = World(
+        SendOutcome.transient("primary", "network: reset"),  # m1: the fallback sends it
+        SendOutcome.permanent("primary", "not_on_whatsapp: no account"),  # m2
+        SendOutcome.unknown("primary", "timeout: no answer"),  # m3
+    )
+    for message_id in ("m1", "m2", "m3"):
+        world.queue(message_id, phone=f"+9198765432{message_id[-1]}0")
+        world.service.handle({"message_id": message_id})
+    world.campaigns.statuses["c1"] = "paused"
+    world.queue("m4", campaign="c1")
+    world.service.handle({"message_id": "m4"})
+    assert sink.total(obs.MESSAGES_SENT, Driver="fallback") == 1
+    assert sink.total(obs.FALLBACK_USED) == 1
+    assert sink.total(obs.MESSAGES_FAILED, Reason="not_on_whatsapp") == 1
+    assert sink.total(obs.MESSAGES_UNKNOWN) == 1
+    assert sink.total(obs.MESSAGES_DEFERRED) == 1
+    assert [p for p in sink.points if p[0] == obs.SEND_LATENCY][0][2] == "Milliseconds"

@@ -149,6 +149,7 @@ class PacerState(BaseModel):
     seed: int
     drawn: int = 0  # messages planned so far: indexes the per-message random stream
     next_at: datetime | None = None  # earliest time of the next send
+    last_at: datetime | None = None  # the last send planned so far
     since_pause: int = 0
     day: date | None = None  # the sending day (in the window's zone) `day_count` belongs to
     day_count: int = 0
@@ -211,4 +212,5 @@ class PacingPlanner:
         day = sending_day(self.policy, slot)
         st.day_count = st.day_count + 1 if st.day == day else 1
         st.day = day
+        st.last_at = slot
         st.next_at = slot + timedelta(milliseconds=gap_ms)

@@ -133,8 +133,8 @@ class StatsService:
         now = self.clock.now()
         pacer = c.dispatch.pacer or PacerState(seed=pacer_seed(c.id, c.run))
         remaining = 0 if c.dispatch.done else max(0, c.audience_size - c.counters.total)
-        if remaining == 0:
-            return max(now, pacer.next_at) if pacer.next_at else now
+        if remaining == 0:  # everything is planned: the last planned send
+            return max(now, pacer.last_at) if pacer.last_at else now
         planner = PacingPlanner(c.pacing or sender.pacing, self.presets, sender.created_at)
         times, _ = planner.plan(pacer, min(remaining, 200_000), now, now + ETA_HORIZON)
         return times[-1] if times else None
