@@ -15,7 +15,7 @@ export POWERTOOLS_METRICS_DISABLED := true
 WEBJS := session_host/webjs
 export PUPPETEER_SKIP_DOWNLOAD := 1
 
-.PHONY: help install run test lint fmt cfn unit integration e2e bench openapi clean webjs-install webjs-test
+.PHONY: help install run test lint fmt cfn unit unit-py312 integration e2e bench openapi clean webjs-install webjs-test
 
 help:
 	@echo "make run    - the local stack (moto + pollers + scheduler + API :3000 + session host) and a demo"
@@ -41,7 +41,7 @@ install: $(VENV)/.installed
 run: install
 	$(PY) -m local
 
-test: lint cfn unit webjs-test integration e2e
+test: lint cfn unit unit-py312 webjs-test integration e2e
 
 # The whatsapp-web.js sidecar: `npm ci` from the lock file (puppeteer is aliased to puppeteer-core,
 # and PUPPETEER_SKIP_DOWNLOAD is set, so no browser is downloaded), then its node tests.
@@ -72,6 +72,25 @@ cfn: install $(SAM)
 
 unit: install
 	$(PY) -m pytest tests/unit -q
+
+# Lambda runs python3.12: the unit tests run under it too, in a venv of its own.
+PY312 := $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12; do \
+	$$p -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && echo $$p && break; done)
+VENV312 := .tools/py312
+
+$(VENV312)/.installed: requirements-dev.txt layers/common/requirements.txt session_host/requirements.txt
+	$(PY312) -m venv $(VENV312)
+	$(VENV312)/bin/python -m pip install --quiet -r requirements-dev.txt
+	$(VENV312)/bin/python -c 'import site, pathlib; pathlib.Path(site.getsitepackages()[0], "wacast-dev.pth").write_text("\n".join([str(pathlib.Path("layers/common").resolve()), str(pathlib.Path(".").resolve())]) + "\n")'
+	touch $@
+
+unit-py312:
+ifeq ($(PY312),)
+	@echo "python3.12 not found: the unit tests ran on $$($(PY) --version) only"
+else
+	$(MAKE) --no-print-directory $(VENV312)/.installed
+	$(VENV312)/bin/python -m pytest tests/unit -q -p no:cacheprovider
+endif
 
 integration: install
 	$(PY) -m pytest tests/integration -q

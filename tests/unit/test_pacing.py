@@ -16,6 +16,7 @@ from wacast.domain.pacing import (
     WarmupRamp,
     daily_cap_for,
     gap_bounds_ms,
+    within_floor,
 )
 
 NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
@@ -122,3 +123,14 @@ def test_the_plan_never_passes_its_horizon() -> None:
     )
     assert times and max(times) <= NOW + timedelta(minutes=15)
     assert state.next_at is not None and state.next_at > NOW + timedelta(minutes=15) - timedelta(seconds=3)
+
+
+def test_a_campaign_may_plan_slower_than_its_sender_never_faster() -> None:
+    sender = PacingPolicy(preset=PacingPreset.BALANCED, daily_cap=100)
+    faster = PacingPolicy(preset=PacingPreset.CUSTOM, min_gap_ms=1000, max_gap_ms=2000, daily_cap=500)
+    floored = within_floor(faster, sender, PRESETS)
+    assert gap_bounds_ms(floored, PRESETS) == (5000, 7500) and floored.daily_cap == 100
+    window = SendingWindow(start=time(9, 0), end=time(17, 0))
+    slower = PacingPolicy(preset=PacingPreset.SAFE, window=window)
+    # already slower: its own gaps and window stay; the sender's daily cap still applies
+    assert within_floor(slower, sender, PRESETS) == slower.model_copy(update={"daily_cap": 100})

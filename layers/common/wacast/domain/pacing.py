@@ -101,6 +101,18 @@ def gap_bounds_ms(policy: PacingPolicy, presets: PresetGaps) -> tuple[int, int]:
     return low, max(low, high)
 
 
+def within_floor(policy: PacingPolicy, floor: PacingPolicy, presets: PresetGaps) -> PacingPolicy:
+    """`policy` (a campaign's), made no faster than `floor` (its sender's): the sender's minimum gap and
+    daily cap are what the host enforces, so a campaign may plan slower than its sender, never faster."""
+    low, high = gap_bounds_ms(policy, presets)
+    floor_low, floor_high = gap_bounds_ms(floor, presets)
+    caps = [c for c in (policy.daily_cap, floor.daily_cap) if c is not None]
+    update: dict[str, object] = {"daily_cap": min(caps) if caps else None}
+    if low < floor_low:
+        update |= {"preset": PacingPreset.CUSTOM, "min_gap_ms": floor_low, "max_gap_ms": max(high, floor_high)}
+    return policy.model_copy(update=update)
+
+
 def daily_cap_for(policy: PacingPolicy, sender_age_days: int) -> int | None:
     """The cap of a sender that is `sender_age_days` old (warm-up ramp applied), or None for no cap."""
     if policy.warmup is None:

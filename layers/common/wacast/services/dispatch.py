@@ -16,7 +16,7 @@ from wacast.domain.campaigns import Campaign, CampaignStatus, DispatchJob, Dispa
 from wacast.domain.contacts import Contact
 from wacast.domain.errors import StaleState, ValidationFailed
 from wacast.domain.messages import Message, MessageStatus, StatusChange, message_id_for
-from wacast.domain.pacing import PacerState, PacingPlanner, PresetGaps, gap_bounds_ms
+from wacast.domain.pacing import PacerState, PacingPlanner, PresetGaps, gap_bounds_ms, within_floor
 from wacast.domain.senders import Sender
 from wacast.domain.templates import contact_values, render
 from wacast.observability import logger
@@ -110,7 +110,7 @@ class DispatchService:
             self.states.mark_failed(campaign.account_id, campaign.id, reason)
             logger.error("campaign failed", campaign_id=campaign.id, reason=reason)
             return
-        policy = campaign.pacing or sender.pacing
+        policy = within_floor(campaign.pacing, sender.pacing, self.presets) if campaign.pacing else sender.pacing
         planner = PacingPlanner(policy, self.presets, sender.created_at)
         pacer = campaign.dispatch.pacer or PacerState(seed=pacer_seed(campaign.id, campaign.run))
         min_gap = timedelta(milliseconds=max(1, gap_bounds_ms(policy, self.presets)[0]))

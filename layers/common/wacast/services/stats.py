@@ -11,7 +11,7 @@ from wacast.domain.accounts import Principal
 from wacast.domain.campaigns import Campaign, CampaignStatus, Counters
 from wacast.domain.errors import Forbidden, NotFound
 from wacast.domain.messages import Message, MessageStatus
-from wacast.domain.pacing import PacerState, PacingPlanner, PresetGaps
+from wacast.domain.pacing import PacerState, PacingPlanner, PresetGaps, within_floor
 from wacast.ports import CampaignRepository, Clock, MessageRepository, Queue, QueueDepth, SenderRepository
 from wacast.services.dispatch import pacer_seed
 
@@ -135,7 +135,8 @@ class StatsService:
         remaining = 0 if c.dispatch.done else max(0, c.audience_size - c.counters.total)
         if remaining == 0:  # everything is planned: the last planned send
             return max(now, pacer.last_at) if pacer.last_at else now
-        planner = PacingPlanner(c.pacing or sender.pacing, self.presets, sender.created_at)
+        policy = within_floor(c.pacing, sender.pacing, self.presets) if c.pacing else sender.pacing
+        planner = PacingPlanner(policy, self.presets, sender.created_at)
         times, _ = planner.plan(pacer, min(remaining, 200_000), now, now + ETA_HORIZON)
         return times[-1] if times else None
 
