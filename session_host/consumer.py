@@ -16,7 +16,7 @@ from wacast.observability import logger
 from wacast.ports import Queue, QueueMessage
 from wacast.services.delivery import Act, DeliveryService, Disposition
 
-VISIBILITY_SECONDS = 120
+VISIBILITY_SECONDS = 180  # the outbox queue's own visibility timeout (template.yaml)
 HEARTBEAT_EVERY = 30.0
 
 

@@ -288,6 +288,9 @@ class InMemoryPacingGuard:
         self.reserved.append((sender.id, now))
         return 0.0
 
+    def record_send(self, sender: Sender, at: datetime) -> None:
+        self.last[sender.id] = max(at, self.last.get(sender.id, at))
+
 
 class InMemoryQueue:
     """A Queue with SQS's visible/delayed/in-flight bookkeeping, on a FakeClock."""

@@ -38,16 +38,19 @@ class DriverChain:
         drivers = self.enabled(sender)
         if not drivers:
             return SendOutcome.transient("none", "no_driver: none of the sender's drivers runs on this host")
-        outcome = SendOutcome.transient(drivers[0].name, "not_connected")
+        failure: SendOutcome | None = None  # the first real (attempted) transient failure
         for position, driver in enumerate(drivers):
             if position > 0 and before_fallback is not None and not before_fallback(driver.name):
-                return replace(outcome, reason=f"{outcome.reason} (no pacing slot for the fallback yet)")
-            if driver.is_connected(sender.id):
-                outcome = driver.send(sender, phone, body, media_url)
-            else:
-                outcome = SendOutcome.transient(driver.name, "not_connected: the session is not connected")
+                break
+            if not driver.is_connected(sender.id):
+                continue
+            outcome = driver.send(sender, phone, body, media_url)
             if outcome.kind is not OutcomeKind.TRANSIENT:
                 # sent, permanent or unknown: a permanent error is not tried elsewhere, and an
                 # unknown one must never be re-sent.
                 return replace(outcome, fallback_used=position > 0)
-        return replace(outcome, fallback_used=len(drivers) > 1)
+            failure = failure or outcome
+        if failure is not None:
+            # a real attempt failed: that is a retry (it counts), even if the next driver was down
+            return replace(failure, fallback_used=len(drivers) > 1)
+        return SendOutcome.transient(drivers[0].name, "not_connected: no session of this sender is connected")

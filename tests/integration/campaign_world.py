@@ -20,7 +20,7 @@ from wacast.domain.campaigns import Audience, Campaign, CampaignDraft, DispatchJ
 from wacast.domain.messages import Message, MessageStatus
 from wacast.domain.pacing import PacingPolicy, PacingPreset
 from wacast.services.delivery import Act, DeliveryConfig, DeliveryService
-from wacast.services.receipts import IncomingEvent, ReceiptEvent, SenderStateEvent
+from wacast.services.receipts import IncomingEvent, ProofPending, ReceiptEvent, SenderStateEvent
 
 NO_GAP = PacingPolicy(preset=PacingPreset.CUSTOM, min_gap_ms=0, max_gap_ms=0)
 
@@ -118,7 +118,10 @@ class CampaignWorld:
         for message in received:
             kind = message.body["type"]
             if kind == "receipt":
-                self.services.events.on_receipt(ReceiptEvent.model_validate(message.body))
+                try:
+                    self.services.events.on_receipt(ReceiptEvent.model_validate(message.body))
+                except ProofPending:
+                    continue  # the events queue gives it back later, as it would to the Lambda
             elif kind == "incoming":
                 self.services.events.on_incoming(IncomingEvent.model_validate(message.body))
             else:

@@ -134,3 +134,25 @@ def test_cancelling_or_deleting_a_scheduled_campaign_deletes_its_schedule(world:
     world.services.campaigns.delete(world.principal, second.id)
     assert schedules(world.services) == []
     assert world.reload(first).status is C.CANCELLED
+
+
+def test_a_firing_whose_dispatch_job_was_lost_is_recovered_by_its_redelivery(world: CampaignWorld) -> None:
+    world.contacts(2, "lost")
+    campaign = world.campaign("lost")
+    world.services.schedules.schedule(world.principal, campaign.id, ScheduleRequest(send_at=soon(60)))
+    job = DispatchJob(
+        type="fire",
+        account_id=world.principal.account_id,
+        campaign_id=campaign.id,
+        scheduled_time="2099-01-01T00:00:00Z",
+    )
+    # given the firing started the run and then the process died before the dispatch job was sent
+    world.services.schedules.fire(job)
+    lost = world.services.queues.campaigns.receive(wait_seconds=1)
+    assert len(lost) == 1
+    world.services.queues.campaigns.delete(lost[0])
+    assert world.reload(campaign).status is C.RUNNING
+    # when the firing is delivered again, the run is dispatched (once) and completes
+    world.services.schedules.fire(job)
+    world.run_until(lambda: world.reload(campaign).status is C.COMPLETED)
+    assert world.reload(campaign).run == 1 and len(world.sent_phones()) == 2

@@ -40,7 +40,7 @@ from wacast.domain.pacing import PacingPolicy, PacingPreset
 from wacast.domain.senders import Sender, SenderState
 from wacast.services.delivery import DeliveryConfig, DeliveryService
 from wacast.services.messaging import outbox_body
-from wacast.services.receipts import EventsService, IncomingEvent, ReceiptEvent
+from wacast.services.receipts import EventsService, IncomingEvent, ProofPending, ReceiptEvent
 
 S = MessageStatus
 POINTS = ["before_claim", "after_claim", "during_call_before_write", "during_call_after_write", "after_call"]
@@ -126,7 +126,7 @@ class World:
         self.campaigns = InMemoryCampaignStates()
         self.campaigns.statuses["c1"] = "running"
         self.pacing = InMemoryPacingGuard()
-        self.events = EventsService(self.messages, InMemoryOptOuts(), InMemoryAccounts())
+        self.events = EventsService(self.messages, InMemoryOptOuts(), InMemoryAccounts(), self.campaigns)  # type: ignore[arg-type]
         self.generation = 0
         self.consumer = self._new_worker()
         for i in range(count):
@@ -190,7 +190,10 @@ class World:
         for received in batch:
             body: Mapping[str, Any] = json.loads(json.dumps(received.body))
             if body["type"] == "receipt":
-                self.events.on_receipt(ReceiptEvent.model_validate(body))
+                try:
+                    self.events.on_receipt(ReceiptEvent.model_validate(body))
+                except ProofPending:
+                    continue  # a live worker is still recording that send: the receipt comes back later
             elif body["type"] == "incoming":
                 self.events.on_incoming(IncomingEvent.model_validate(body))
             self.events_queue.delete(received)

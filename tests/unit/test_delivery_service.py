@@ -280,3 +280,14 @@ def test_each_outcome_emits_its_business_metric(sink: MemorySink) -> None:
     assert sink.total(obs.MESSAGES_UNKNOWN) == 1
     assert sink.total(obs.MESSAGES_DEFERRED) == 1
     assert [p for p in sink.points if p[0] == obs.SEND_LATENCY][0][2] == "Milliseconds"
+
+
+def test_a_settled_message_delivered_again_completes_its_campaign_if_due() -> None:
+    # the worker that settled the last message died before completing the campaign
+    world = World()
+    world.campaigns.statuses["c1"] = "running"
+    world.queue(campaign="c1")
+    world.service.handle({"message_id": "m1"})
+    world.campaigns.completion_checks.clear()
+    assert world.service.handle({"message_id": "m1"}).act is Act.ACK
+    assert world.campaigns.completion_checks == ["c1"]

@@ -44,3 +44,19 @@ def test_a_disabled_driver_is_never_used() -> None:
     outcome = DriverChain({"neonize": primary, "webjs": fallback}).send(sender("neonize"), "+1", "hi")
     assert outcome.kind is OutcomeKind.TRANSIENT and fallback.sends == []
     assert not DriverChain({"webjs": fallback}).is_ready(sender("neonize"))
+
+
+def test_a_real_failure_of_the_primary_is_reported_when_the_fallback_is_down() -> None:
+    primary = ScriptedDriver("neonize", [SendOutcome.transient("neonize", "network: reset")])
+    fallback = ScriptedDriver("webjs", connected=False)
+    outcome = DriverChain({"neonize": primary, "webjs": fallback}).send(sender("neonize", "webjs"), "+1", "hi")
+    # a retry that counts, not a "not connected" deferral that could loop for ever
+    assert outcome.kind is OutcomeKind.TRANSIENT and outcome.reason == "network: reset"
+
+
+def test_not_connected_only_when_no_session_was_up() -> None:
+    down = DriverChain(
+        {"neonize": ScriptedDriver("neonize", connected=False), "webjs": ScriptedDriver("webjs", connected=False)}
+    )
+    outcome = down.send(sender("neonize", "webjs"), "+1", "hi")
+    assert (outcome.reason or "").startswith("not_connected")

@@ -134,3 +134,11 @@ def test_a_campaign_may_plan_slower_than_its_sender_never_faster() -> None:
     slower = PacingPolicy(preset=PacingPreset.SAFE, window=window)
     # already slower: its own gaps and window stay; the sender's daily cap still applies
     assert within_floor(slower, sender, PRESETS) == slower.model_copy(update={"daily_cap": 100})
+
+
+def test_the_senders_pauses_carry_into_a_campaigns_plan() -> None:
+    sender = PacingPolicy(preset=PacingPreset.FAST, pause_every=50, pause_ms=600_000)
+    campaign = PacingPolicy(preset=PacingPreset.SAFE)
+    floored = within_floor(campaign, sender, PRESETS)
+    assert (floored.pause_every, floored.pause_ms) == (50, 600_000)
+    assert gap_bounds_ms(floored, PRESETS) == gap_bounds_ms(campaign, PRESETS)

@@ -6,7 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from tests.fakes import FakeClock, InMemoryAccounts, InMemoryMessages, InMemoryOptOuts, InMemorySenders
+from tests.fakes import (
+    FakeClock,
+    InMemoryAccounts,
+    InMemoryCampaignStates,
+    InMemoryMessages,
+    InMemoryOptOuts,
+    InMemorySenders,
+)
 from tests.fakes_workspace import InMemoryApiKeys, InMemoryContacts, InMemoryLoginAttempts, InMemoryTemplates
 from wacast.domain.accounts import Principal, Role
 from wacast.domain.errors import Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
@@ -132,7 +139,7 @@ def test_a_stop_keyword_opts_the_writer_out_and_marks_their_contact() -> None:
     account_id = world.owner.account_id
     world.settings.update_settings(world.owner, SettingsChanges.model_validate({"stop_keywords": ["basta"]}))
     contact = world.contact_service.create(world.owner, "9876543210", "Asha", {}, [])
-    events = EventsService(InMemoryMessages(), world.opt_out_service, world.accounts)
+    events = EventsService(InMemoryMessages(), world.opt_out_service, world.accounts, InMemoryCampaignStates())
 
     def incoming(text: str) -> IncomingEvent:
         return IncomingEvent(

@@ -224,7 +224,7 @@ def assemble(settings: Settings, clock: Clock, queues: Queues, repos: Repositori
         api_keys=api_keys,
         account=AccountService(repos.accounts),
         messaging=MessagingService(repos.messages, repos.senders, repos.accounts, repos.optouts, queues.outbox, clock),
-        events=EventsService(repos.messages, opt_outs, repos.accounts),
+        events=EventsService(repos.messages, opt_outs, repos.accounts, repos.campaign_states),
         deadletters=DeadLetterService(repos.messages, repos.campaign_states, clock),
         publisher=QueueEventPublisher(queues.events),
         contacts=ContactService(repos.contacts, repos.optouts, repos.accounts, clock),

@@ -321,6 +321,11 @@ class PacingGuard(Protocol):
         """Reserve a slot at `now`. Returns 0 when reserved, else the seconds to wait before asking again."""
         ...
 
+    def record_send(self, sender: Sender, at: datetime) -> None:
+        """A write to WhatsApp ended at `at` (a driver call can take seconds after its reservation):
+        the next slot counts its gap from here."""
+        ...
+
 
 class DriverChain(Protocol):
     """Sends through a sender's drivers: the primary, then the fallback after a transient failure."""

@@ -59,8 +59,9 @@ class Settings(BaseSettings):
     # Session host.
     host_id: str = "host-local"
     send_timeout_seconds: float = Field(default=30.0, gt=0)
-    # A claim's lease: claim + primary attempt + one short pacing wait + fallback attempt fit in it.
-    lease_seconds: float = Field(default=90.0, gt=0)
+    # A claim's lease: the primary attempt (number lookup + send), one short pacing wait and the
+    # fallback attempt fit in it (15 + 30 + 15 + 30 s at the drivers' limits, with room to spare).
+    lease_seconds: float = Field(default=150.0, gt=0)
     session_store: str = "/data/sessions"
     webjs_url: str = "http://127.0.0.1:3001"
     webjs_secret: SecretStr | None = None

@@ -183,9 +183,14 @@ class CampaignService:
             failure_reason=None,
             **extra,
         )
-        self._enqueue(started, "dispatch", revert_to=current.status)
+        # A firing never reverts: its redelivery finds the run started and sends the job again.
+        self._enqueue(started, "dispatch", revert_to=None if fired_for else current.status)
         logger.info("campaign started", campaign_id=campaign_id, run=started.run)
         return started
+
+    def resend_dispatch(self, campaign: Campaign) -> None:
+        """Send the current dispatch job again (a duplicate is dropped by its seq)."""
+        self._enqueue(campaign, "dispatch", revert_to=None)
 
     def pause(self, principal: Principal, campaign_id: str) -> Campaign:
         return self.campaigns.transition(principal.account_id, campaign_id, PAUSABLE, C.PAUSED, self.clock.now())

@@ -37,7 +37,9 @@ class DeadLetterService:
             logger.warning("dead-lettered outbox message for an unknown message", body=body)
             return None
         if message.status not in (S.QUEUED, S.RETRYING, S.SENDING):
-            return message.status  # already settled: nothing to do
+            if message.campaign_id is not None:  # already settled; its campaign may still await completion
+                self.campaigns.complete_if_done(message.account_id, message.campaign_id, self.clock.now())
+            return message.status
         if message.status is S.SENDING and message.driver_called_at is not None:
             target, reason = S.UNKNOWN, "dead-lettered while a driver call was in flight"
         else:

@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from wacast import observability as obs
-from wacast.domain.errors import StaleState
+from wacast.domain.errors import StaleState, Unavailable
 from wacast.domain.messages import SETTLED, Message, MessageStatus, OutcomeKind, SendOutcome, retry_delay_seconds
 from wacast.domain.senders import Sender
 from wacast.observability import logger
@@ -61,7 +61,7 @@ DISCONNECTED_RECHECK = 30
 @dataclass
 class DeliveryConfig:
     host_id: str
-    lease_seconds: float = 90.0
+    lease_seconds: float = 150.0
     paused_recheck_seconds: int = PAUSED_RECHECK
     disconnected_recheck_seconds: int = DISCONNECTED_RECHECK
 
@@ -105,7 +105,10 @@ class DeliveryService:
 
     def _deliver(self, message: Message) -> Disposition:
         if message.status in SETTLED:
-            return ACK  # a duplicate delivery of a message that is already settled
+            # A duplicate delivery of a settled message. Its campaign may still await completion (the
+            # worker that settled it may have died before completing it): complete it now if due.
+            self._complete_campaign(message)
+            return ACK
         if message.status is S.SENDING:
             held = self._recover_claim(message)
             if held is not None:
@@ -194,7 +197,15 @@ class DeliveryService:
             logger.exception("driver raised", message_id=claimed.id)
             outcome = SendOutcome.unknown("chain", f"driver raised {type(exc).__name__}")
         latency_ms = (self.clock.now() - started).total_seconds() * 1000
+        if outcome.kind in (OutcomeKind.SENT, OutcomeKind.UNKNOWN):  # WhatsApp may have the message now
+            self._record_send(sender)
         return self._record(claimed, outcome, latency_ms)
+
+    def _record_send(self, sender: Sender) -> None:
+        try:
+            self.pacing.record_send(sender, self.clock.now())
+        except Unavailable:
+            logger.warning("could not record the end of a send for pacing", sender_id=sender.id)
 
     def _record(self, message: Message, outcome: SendOutcome, latency_ms: float) -> Disposition:
         lease_cleared = {"lease_owner": None, "lease_expires_at": None}
@@ -249,9 +260,12 @@ class DeliveryService:
         if status in (S.FAILED, S.UNKNOWN, S.SKIPPED) and "last_error" not in changes and detail:
             changes["last_error"] = detail
         settled = self.messages.transition(message, status, self.clock.now(), detail=detail, changes=changes)
-        if settled.campaign_id is not None:
-            self.campaigns.complete_if_done(settled.account_id, settled.campaign_id, self.clock.now())
+        self._complete_campaign(settled)
         return settled
+
+    def _complete_campaign(self, message: Message) -> None:
+        if message.campaign_id is not None:
+            self.campaigns.complete_if_done(message.account_id, message.campaign_id, self.clock.now())
 
     def _defer(self, message: Message, seconds: int, reason: str) -> Disposition:
         obs.emit(obs.MESSAGES_DEFERRED)

@@ -89,8 +89,11 @@ class DispatchService:
         if job.type == "sweep":
             self.sweep(campaign)
             return
-        if campaign.status is not CampaignStatus.RUNNING or campaign.dispatch.done:
+        if campaign.status is not CampaignStatus.RUNNING:
             return  # paused (resume sends a new job), cancelled, completed: nothing to plan
+        if campaign.dispatch.done:  # a redelivery after the last window: make sure it completes
+            self.states.complete_if_done(campaign.account_id, campaign.id, self.clock.now())
+            return
         if job.seq == campaign.dispatch.seq - 1 and receive_count > 1:
             # This job advanced the campaign, then failed before handing on: hand on again.
             self._continue(campaign, campaign.dispatch, self.clock.now())

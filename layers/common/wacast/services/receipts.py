@@ -9,11 +9,11 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from wacast import observability as obs
-from wacast.domain.errors import StaleState
+from wacast.domain.errors import StaleState, WacastError
 from wacast.domain.messages import Message, MessageStatus, receipt_target
 from wacast.domain.optout import is_stop_keyword
 from wacast.observability import logger
-from wacast.ports import AccountRepository, MessageRepository
+from wacast.ports import AccountRepository, CampaignStates, MessageRepository
 from wacast.services.optouts import OptOutService
 
 STALE_RETRIES = 5
@@ -47,13 +47,28 @@ class SenderStateEvent(BaseModel):
     at: datetime
 
 
+class ProofPending(WacastError):
+    """A receipt may prove a send that a live worker is still recording: try the receipt again later
+    (the events queue redelivers it), when that worker has recorded its outcome or its lease ran out."""
+
+    code = "proof_pending"
+    status = 409
+
+
 class EventsService:
     """Applies events from the session host to messages and contacts."""
 
-    def __init__(self, messages: MessageRepository, opt_outs: OptOutService, accounts: AccountRepository) -> None:
+    def __init__(
+        self,
+        messages: MessageRepository,
+        opt_outs: OptOutService,
+        accounts: AccountRepository,
+        campaigns: CampaignStates,
+    ) -> None:
         self.messages = messages
         self.opt_outs = opt_outs
         self.accounts = accounts
+        self.campaigns = campaigns
 
     def on_receipt(self, event: ReceiptEvent) -> int:
         """Move each message forward to DELIVERED/READ. Out-of-order receipts never move one back.
@@ -82,12 +97,23 @@ class EventsService:
     def _prove_send(self, event: ReceiptEvent, provider_id: str) -> Message | None:
         """A receipt for a provider id we never recorded, from a recipient we have an unproven send to
         (a worker died during or right after the driver call): that send happened. The oldest one
-        takes the provider id and becomes SENT."""
+        takes the provider id and becomes SENT.
+
+        A message still SENDING under a live lease is not proven by a stray receipt (it may be for a
+        message typed on the phone): its worker is about to record what happened, so the receipt
+        waits for that (ProofPending) and is tried again."""
         assert event.recipient is not None
         candidates = self.messages.find_unproven_to(event.sender_id, event.recipient)
+        waiting = False
         for candidate in sorted(candidates, key=lambda m: m.driver_called_at or m.created_at):
+            live = candidate.status is MessageStatus.SENDING and (
+                candidate.lease_expires_at is None or candidate.lease_expires_at > event.at
+            )
+            if live:
+                waiting = True
+                continue
             try:
-                return self.messages.transition(
+                proven = self.messages.transition(
                     candidate,
                     MessageStatus.SENT,
                     event.at,
@@ -96,6 +122,11 @@ class EventsService:
                 )
             except StaleState:
                 continue
+            if proven.campaign_id is not None:
+                self.campaigns.complete_if_done(proven.account_id, proven.campaign_id, event.at)
+            return proven
+        if waiting:
+            raise ProofPending("a send to this recipient is still being recorded", details={"provider_id": provider_id})
         return None
 
     def _advance(self, message: Message, receipt: MessageStatus, at: datetime) -> bool:

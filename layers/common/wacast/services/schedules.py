@@ -133,11 +133,18 @@ class ScheduleService:
         """A schedule fired: start a run, once per firing, only if the campaign is waiting for it."""
         fired = fire_time(job.scheduled_time, self.clock.now())
         campaign = self.campaigns.get(job.account_id, job.campaign_id)
-        if campaign is None or campaign.schedule is None:
-            logger.warning("a schedule fired for a campaign without one", campaign_id=job.campaign_id)
+        if campaign is None:
             return None
         if campaign.last_fire is not None and campaign.last_fire >= fired:
+            untouched = campaign.dispatch.pacer is None and not campaign.dispatch.done
+            if campaign.last_fire == fired and campaign.status is C.RUNNING and untouched:
+                # this firing started its run, but its dispatch job may never have been sent (a crash
+                # between the two): send it again
+                self.runs.resend_dispatch(campaign)
             return None  # this firing already started its run
+        if campaign.schedule is None:
+            logger.warning("a schedule fired for a campaign without one", campaign_id=job.campaign_id)
+            return None
         if campaign.status is not C.SCHEDULED:
             logger.warning("firing skipped: the campaign is not waiting for it", status=campaign.status, fired=fired)
             return None
