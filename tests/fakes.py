@@ -348,6 +348,7 @@ class ScriptedDriver:
         self.outcomes = list(outcomes)
         self.connected = connected
         self.sends: list[tuple[str, str]] = []
+        self.media: list[str | None] = []
 
     def start(self, sender: Sender) -> None:
         pass
@@ -357,6 +358,7 @@ class ScriptedDriver:
 
     def send(self, sender: Sender, phone: str, body: str, media_url: str | None = None) -> SendOutcome:
         self.sends.append((phone, body))
+        self.media.append(media_url)
         if self.outcomes:
             return self.outcomes.pop(0)
         return SendOutcome.sent(self.name, f"{self.name}-{len(self.sends)}")

@@ -291,3 +291,12 @@ def test_a_settled_message_delivered_again_completes_its_campaign_if_due() -> No
     world.campaigns.completion_checks.clear()
     assert world.service.handle({"message_id": "m1"}).act is Act.ACK
     assert world.campaigns.completion_checks == ["c1"]
+
+
+def test_the_media_of_a_message_goes_to_the_driver_with_its_caption() -> None:
+    world = World()
+    message = world.queue()
+    world.messages.items[message.id] = message.model_copy(update={"media_url": "https://example.com/menu.pdf"})
+    world.service.handle({"message_id": "m1"})
+    assert world.primary.sends == [("+919876543210", "hi")]
+    assert world.primary.media == ["https://example.com/menu.pdf"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Header, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 from pydantic.alias_generators import to_camel
 
 from routes.deps import PrincipalDep, ServicesDep
@@ -24,6 +24,7 @@ class Camel(BaseModel):
 class SendRequest(Camel):
     phone: str = Field(min_length=3, max_length=32, description="E.164, or national with the account's country")
     message: str = Field(min_length=1, max_length=4096)
+    media_url: HttpUrl | None = Field(default=None, description="an image, document or video to send with it")
     sender_id: str | None = Field(default=None, max_length=64)
     idempotency_key: str | None = Field(default=None, max_length=128)
 
@@ -38,6 +39,7 @@ class JobOut(Camel):
     job_id: str
     status: MessageStatus
     phone: str
+    media_url: str | None = None
     sender_id: str
     campaign_id: str | None = None
     attempts: int
@@ -55,6 +57,7 @@ def job_out(message: Message) -> JobOut:
         job_id=message.id,
         status=message.status,
         phone=message.phone,
+        media_url=message.media_url,
         sender_id=message.sender_id,
         campaign_id=message.campaign_id,
         attempts=message.attempts,
@@ -82,7 +85,12 @@ def send(
     """Send one message now. Waits up to ~10 s for the outcome: 200 with the outcome and the driver
     used, or 202 with the job id to poll."""
     message = services.messaging.send_direct(
-        principal, body.phone, body.message, body.sender_id, body.idempotency_key or idempotency_key
+        principal,
+        body.phone,
+        body.message,
+        body.sender_id,
+        body.idempotency_key or idempotency_key,
+        media_url=str(body.media_url) if body.media_url else None,
     )
     message = services.messaging.wait_for_outcome(message, services.settings.send_wait_seconds)
     if message.status in PENDING:
@@ -114,7 +122,13 @@ class CampaignAccepted(Camel):
 def queue(body: QueueRequest, principal: PrincipalDep, services: ServicesDep) -> JobOut:
     """Queue one message without waiting for its outcome (poll /queue/job/{jobId})."""
     message = services.messaging.send_direct(
-        principal, body.phone, body.message, body.sender_id, body.idempotency_key, delay_ms=body.delay_ms
+        principal,
+        body.phone,
+        body.message,
+        body.sender_id,
+        body.idempotency_key,
+        delay_ms=body.delay_ms,
+        media_url=str(body.media_url) if body.media_url else None,
     )
     return job_out(message)
 

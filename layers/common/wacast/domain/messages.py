@@ -123,6 +123,7 @@ class Message(BaseModel):
     sender_id: str
     phone: str
     body: str
+    media_url: str | None = None  # an image/document/video sent with the body as its caption
     status: MessageStatus = S.QUEUED
     version: int = 0
     campaign_id: str | None = None

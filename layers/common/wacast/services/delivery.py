@@ -191,7 +191,11 @@ class DeliveryService:
             # a fallback attempt is another write to WhatsApp from the same number: it needs its own slot
             # (one short wait at most: the claim's lease must outlast both attempts)
             outcome = self.chain.send(
-                sender, claimed.phone, claimed.body, before_fallback=lambda _: self._reserve_slot(sender, 2) == 0
+                sender,
+                claimed.phone,
+                claimed.body,
+                claimed.media_url,
+                before_fallback=lambda _: self._reserve_slot(sender, 2) == 0,
             )
         except Exception as exc:  # a driver bug: we cannot know whether WhatsApp got it
             logger.exception("driver raised", message_id=claimed.id)

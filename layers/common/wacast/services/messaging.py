@@ -48,6 +48,7 @@ class MessagingService:
         sender_id: str | None = None,
         idempotency_key: str | None = None,
         delay_ms: int = 0,
+        media_url: str | None = None,
     ) -> Message:
         """Queue one message, to go no earlier than `delay_ms` from now. With the same idempotency key,
         a retried call returns the first message."""
@@ -70,6 +71,7 @@ class MessagingService:
             sender_id=sender.id,
             phone=e164,
             body=text,
+            media_url=media_url,
             send_at=send_at,
             created_at=now,
             updated_at=now,

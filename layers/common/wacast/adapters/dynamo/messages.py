@@ -55,6 +55,7 @@ class MessageModel(TableModel):
     sender_id = UnicodeAttribute()
     phone = UnicodeAttribute()
     body = UnicodeAttribute()
+    media_url = UnicodeAttribute(null=True)
     status = UnicodeAttribute()
     version = NumberAttribute(default=0)
     campaign_id = UnicodeAttribute(null=True)
