@@ -114,7 +114,7 @@ class WebjsDriver:
             response = self.http.post(
                 f"/sessions/{sender.id}/send", json=payload, timeout=httpx.Timeout(self.send_timeout, connect=3.0)
             )
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:  # nothing was written
             return SendOutcome.transient(NAME, f"sidecar_unreachable: {_describe(exc)}")
         except httpx.HTTPError as exc:  # the request went out: WhatsApp may have it
             return SendOutcome.unknown(NAME, f"timeout: {_describe(exc)}")
@@ -174,6 +174,7 @@ class WebjsDriver:
 
 #: The sidecar's session states (starting, authenticated and stopped say nothing the host acts on).
 SIDECAR_STATES = {
+    "linking": SenderState.LINKING,  # the host's own report: a pairing request failed while linking
     "qr": SenderState.LINKING,
     "ready": SenderState.CONNECTED,
     "disconnected": SenderState.DISCONNECTED,
@@ -198,12 +199,12 @@ def classify_response(response: httpx.Response) -> SendOutcome:
         if provider_id:
             return SendOutcome.sent(NAME, str(provider_id))
         return SendOutcome.unknown(NAME, "no_id: the sidecar answered without a message id")
-    error = _error_of(response)
+    error, sidecar_code = _error_of(response), _error_code_of(response)
     if response.status_code in _NOT_SENT or response.status_code == 401:
-        code = "sidecar_auth" if response.status_code == 401 else _NOT_SENT[response.status_code]
+        code = "sidecar_auth" if response.status_code == 401 else sidecar_code or _NOT_SENT[response.status_code]
         return SendOutcome.transient(NAME, f"{code}: {error}")
     if response.status_code in _PERMANENT:
-        return SendOutcome.permanent(NAME, f"{_PERMANENT[response.status_code]}: {error}")
+        return SendOutcome.permanent(NAME, f"{sidecar_code or _PERMANENT[response.status_code]}: {error}")
     return SendOutcome.unknown(NAME, f"send_failed: HTTP {response.status_code} {error}")
 
 
@@ -212,6 +213,15 @@ def _error_of(response: httpx.Response) -> str:
         return str(response.json().get("error", {}).get("message", ""))[:300]
     except ValueError:
         return response.text[:300]
+
+
+def _error_code_of(response: httpx.Response) -> str | None:
+    """The sidecar's own error code (`lookup_failed`, `invalid_message`...): the reason's metric label."""
+    try:
+        code = response.json().get("error", {}).get("code")
+    except (ValueError, AttributeError):
+        return None
+    return str(code)[:40] if isinstance(code, str) and code.replace("_", "").isalnum() else None
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
