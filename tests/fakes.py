@@ -10,13 +10,14 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from session_host.drivers.media import Media, MediaUnavailable
 from tests.fakes_workspace import InMemoryContacts, WriteBudget
 from wacast.domain.accounts import Account, AccountSettings, User
 from wacast.domain.errors import Conflict, NotFound, StaleState
 from wacast.domain.messages import Message, MessageStatus, SendOutcome, StatusChange, can_transition, counter_delta
 from wacast.domain.optout import OptOut
 from wacast.domain.pacing import PresetGaps, gap_bounds_ms
-from wacast.domain.senders import Sender
+from wacast.domain.senders import Sender, SenderState
 from wacast.ports import QueueDepth, QueueMessage
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -395,3 +396,42 @@ class HostEventsWithoutSupervisor:
 
     def on_incoming(self, sender: Sender, from_phone: str, text: str, at: datetime) -> None:
         self.host.on_incoming(sender, from_phone, text, at)
+
+
+class Recorder:
+    """DriverEvents that keep what a driver reported, for driver tests."""
+
+    def __init__(self) -> None:
+        self.states: list[tuple[SenderState, str | None]] = []
+        self.qrs: list[str] = []
+        self.codes: list[str] = []
+        self.receipts: list[tuple[list[str], str, str | None]] = []
+        self.incoming: list[tuple[str, str]] = []
+
+    def on_state(self, sender: Sender, state: SenderState, error: str | None, at: datetime) -> None:
+        self.states.append((state, error))
+
+    def on_qr(self, sender: Sender, qr: str, at: datetime) -> None:
+        self.qrs.append(qr)
+
+    def on_pairing_code(self, sender: Sender, code: str, at: datetime) -> None:
+        self.codes.append(code)
+
+    def on_receipt(self, sender: Sender, ids: list[str], status: str, recipient: str | None, at: datetime) -> None:
+        self.receipts.append((ids, status, recipient))
+
+    def on_incoming(self, sender: Sender, from_phone: str, text: str, at: datetime) -> None:
+        self.incoming.append((from_phone, text))
+
+
+class StaticMedia:
+    """A media fetcher that returns one file (or raises one error)."""
+
+    def __init__(self, media: Media | None = None, error: MediaUnavailable | None = None) -> None:
+        self.media, self.error = media, error
+
+    def fetch(self, url: str) -> Media:
+        if self.error:
+            raise self.error
+        assert self.media is not None
+        return self.media

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,47 +20,12 @@ from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import Message as WAMessage
 from session_host.drivers.media import Media, MediaUnavailable
 from session_host.drivers.neonize_driver import NeonizeConfig, NeonizeDriver
 from session_host.drivers.neonize_errors import classify_send_error
-from tests.fakes import T0, FakeClock, ManualTimers
+from tests.fakes import T0, FakeClock, ManualTimers, Recorder, StaticMedia
 from tests.neonize_fakes import FakeNeonizeClient, FakeNeonizeFactory, jid
 from wacast.domain.messages import OutcomeKind
 from wacast.domain.senders import Sender, SenderState
 
 SENDER = Sender(id="s1", account_id="a1", phone="+919800000001", drivers=["neonize"], created_at=T0)
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.states: list[tuple[SenderState, str | None]] = []
-        self.qrs: list[str] = []
-        self.codes: list[str] = []
-        self.receipts: list[tuple[list[str], str, str | None]] = []
-        self.incoming: list[tuple[str, str]] = []
-
-    def on_state(self, sender: Sender, state: SenderState, error: str | None, at: datetime) -> None:
-        self.states.append((state, error))
-
-    def on_qr(self, sender: Sender, qr: str, at: datetime) -> None:
-        self.qrs.append(qr)
-
-    def on_pairing_code(self, sender: Sender, code: str, at: datetime) -> None:
-        self.codes.append(code)
-
-    def on_receipt(self, sender: Sender, ids: list[str], status: str, recipient: str | None, at: datetime) -> None:
-        self.receipts.append((ids, status, recipient))
-
-    def on_incoming(self, sender: Sender, from_phone: str, text: str, at: datetime) -> None:
-        self.incoming.append((from_phone, text))
-
-
-class StaticMedia:
-    def __init__(self, media: Media | None = None, error: MediaUnavailable | None = None) -> None:
-        self.media, self.error = media, error
-
-    def fetch(self, url: str) -> Media:
-        if self.error:
-            raise self.error
-        assert self.media is not None
-        return self.media
 
 
 class World:

@@ -8,7 +8,6 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from typing import Any
 
 import httpx
@@ -16,7 +15,7 @@ import pytest
 
 from session_host.drivers.media import Media, MediaUnavailable
 from session_host.drivers.webjs import SECRET_HEADER, WebjsDriver
-from tests.fakes import T0, FakeClock
+from tests.fakes import T0, FakeClock, Recorder, StaticMedia
 from wacast.domain.messages import OutcomeKind, SendOutcome
 from wacast.domain.senders import Sender, SenderState
 
@@ -111,41 +110,6 @@ class FakeSidecar:
             events = [e for e in self.feed if e["seq"] > after]
             page = {"boot": self.boot, "events": events, "next": events[-1]["seq"] if events else after}
         return httpx.Response(200, json={**page, "dropped": 0})
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.states: list[tuple[SenderState, str | None]] = []
-        self.qrs: list[str] = []
-        self.codes: list[str] = []
-        self.receipts: list[tuple[list[str], str, str | None]] = []
-        self.incoming: list[tuple[str, str]] = []
-
-    def on_state(self, sender: Sender, state: SenderState, error: str | None, at: datetime) -> None:
-        self.states.append((state, error))
-
-    def on_qr(self, sender: Sender, qr: str, at: datetime) -> None:
-        self.qrs.append(qr)
-
-    def on_pairing_code(self, sender: Sender, code: str, at: datetime) -> None:
-        self.codes.append(code)
-
-    def on_receipt(self, sender: Sender, ids: list[str], status: str, recipient: str | None, at: datetime) -> None:
-        self.receipts.append((ids, status, recipient))
-
-    def on_incoming(self, sender: Sender, from_phone: str, text: str, at: datetime) -> None:
-        self.incoming.append((from_phone, text))
-
-
-class StaticMedia:
-    def __init__(self, media: Media | None = None, error: MediaUnavailable | None = None) -> None:
-        self.media, self.error = media, error
-
-    def fetch(self, url: str) -> Media:
-        if self.error:
-            raise self.error
-        assert self.media is not None
-        return self.media
 
 
 class World:
