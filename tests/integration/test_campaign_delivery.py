@@ -133,3 +133,31 @@ def test_the_message_of_a_running_campaign_cannot_change(world: CampaignWorld) -
         name="renamed", body="Hi {{name}}", audience=Audience(tags=["frozen"]), pacing=campaign.pacing
     )
     assert world.services.campaigns.update(world.principal, campaign.id, renamed).name == "renamed"
+
+
+def test_a_dispatch_that_raced_a_cancel_leaves_nothing_waiting(world: CampaignWorld) -> None:
+    world.contacts(6, "race")
+    campaign = world.campaign("race")
+    world.services.campaigns.start(world.principal, campaign.id)
+    job = world.services.queues.campaigns.receive(wait_seconds=1)[0]
+    # given the dispatcher wrote a window but died before queueing it...
+    from wacast.domain.campaigns import DispatchJob
+
+    running = world.reload(campaign)
+    real_enqueue = world.services.dispatch._enqueue
+    world.services.dispatch._enqueue = lambda *a: (_ for _ in ()).throw(RuntimeError("died"))  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        world.services.dispatch.dispatch_window(running)
+    world.services.dispatch._enqueue = real_enqueue  # type: ignore[method-assign]
+    # ...and the user cancelled, and the cancel's sweep ran before those messages were visible to it
+    world.services.campaigns.cancel(world.principal, campaign.id)
+    sweep = world.services.queues.campaigns.receive(wait_seconds=1)
+    assert [j.body["type"] for j in sweep] == ["sweep"]
+    world.services.queues.campaigns.delete(sweep[0])  # (it found nothing)
+    assert world.reload(campaign).counters.queued == 6
+    # when the dispatch job comes back
+    world.services.dispatch.handle(DispatchJob.model_validate(job.body), receive_count=2)
+    world.run_until(lambda: world.reload(campaign).counters.queued == 0)
+    messages = world.messages(campaign)
+    assert {m.status for m in messages} == {S.SKIPPED} and len(messages) == 6
+    assert world.sent_phones() == []

@@ -89,8 +89,13 @@ class DispatchService:
         if job.type == "sweep":
             self.sweep(campaign)
             return
+        if campaign.status is CampaignStatus.CANCELLED:
+            # a dispatch that raced the cancel (or died between writing and queueing) may have left
+            # waiting messages the cancel's sweep did not see: sweep again
+            self.sweep(campaign)
+            return
         if campaign.status is not CampaignStatus.RUNNING:
-            return  # paused (resume sends a new job), cancelled, completed: nothing to plan
+            return  # paused (resume sends a new job), completed, failed: nothing to plan
         if campaign.dispatch.done:  # a redelivery after the last window: make sure it completes
             self.states.complete_if_done(campaign.account_id, campaign.id, self.clock.now())
             return
@@ -140,6 +145,9 @@ class DispatchService:
         )
         if not self.campaigns.advance_dispatch(campaign, campaign.dispatch.seq, state, now):
             logger.info("dispatch lost its turn (paused, cancelled or raced); stopping", campaign_id=campaign.id)
+            current = self.campaigns.get(campaign.account_id, campaign.id)
+            if current is not None and current.status is CampaignStatus.CANCELLED:
+                self.sweep(current)  # what this window wrote after the cancel's sweep
             return
         logger.info("dispatched a window", campaign_id=campaign.id, run=campaign.run, messages=written, done=state.done)
         if state.done:
