@@ -22,6 +22,8 @@ help:
 	@echo "make test   - lint, template checks, unit, integration and e2e tests"
 	@echo "make lint   - ruff + mypy;  make cfn - cfn-lint + sam validate;  make bench - benchmarks"
 	@echo "make openapi - regenerate openapi.json from the API (a unit test fails when it drifts)"
+	@echo "make build  - sam build (arm64) + deploy/check_artifacts.py;  deploying to AWS: docs/deploy.md"
+	@echo "make images / make deploy / make owner EMAIL=... / make teardown  (STACK=$(STACK) REGION=$(REGION))"
 
 $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt session_host/requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "wacast needs Python 3.11+"'
@@ -41,7 +43,7 @@ install: $(VENV)/.installed
 run: install
 	$(PY) -m local
 
-test: lint cfn unit unit-py312 webjs-test integration e2e
+test: lint cfn build unit unit-py312 webjs-test integration e2e
 
 # The whatsapp-web.js sidecar: `npm ci` from the lock file (puppeteer is aliased to puppeteer-core,
 # and PUPPETEER_SKIP_DOWNLOAD is set, so no browser is downloaded), then its node tests.
@@ -60,6 +62,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy layers/common/wacast
 	MYPYPATH=layers/common $(VENV)/bin/mypy session_host
+	$(VENV)/bin/mypy deploy
 	@for fn in $(FUNCTIONS); do echo "mypy $$fn"; MYPYPATH=layers/common:$$fn $(VENV)/bin/mypy $$fn || exit 1; done
 
 fmt: install
@@ -68,6 +71,7 @@ fmt: install
 
 cfn: install $(SAM)
 	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/cfn-lint deploy/ecr.yaml
 	$(SAM) validate --lint --template template.yaml
 
 unit: install
@@ -106,3 +110,36 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache $(WEBJS)/node_modules
+
+# ---------------------------------------------------------------- AWS (docs/deploy.md)
+.PHONY: build images deploy owner teardown
+
+STACK ?= wacast-dev
+CONFIG_ENV ?= default
+REGION ?= $(or $(AWS_REGION),$(shell sed -n 's/^region *= *"\(.*\)"/\1/p' samconfig.toml | head -n 1))
+PY312_EXE = $(shell $(PY312) -c 'import sys; print(sys.executable)')
+
+# sam build of the arm64 template with the runtime's python3.12 first on PATH (SAM_CLI_TELEMETRY=0 is
+# exported above), then the artifacts check: aarch64 binaries only, Lambda's 250 MB limit, and the code
+# compiled to python3.12 bytecode.
+build: $(SAM)
+ifeq ($(PY312),)
+	@echo "make build: no python3.12 found (on PATH or in pyenv): sam build needs the Lambda runtime's Python 3.12" >&2
+	@exit 1
+else
+	PATH="$(dir $(PY312_EXE)):$$PATH" $(SAM) build --template template.yaml
+	$(PY312_EXE) -m deploy.check_artifacts --build-dir .aws-sam/build --python $(PY312_EXE)
+endif
+
+images:
+	STACK=$(STACK) REGION=$(REGION) bash deploy/images.sh
+
+deploy: build
+	STACK=$(STACK) REGION=$(REGION) CONFIG_ENV=$(CONFIG_ENV) SAM=$(SAM) PARAMS="$(PARAMS)" IMAGE_TAG=$(IMAGE_TAG) bash deploy/deploy.sh $(DEPLOY_ARGS)
+
+owner: install
+	@test -n "$(EMAIL)" || { echo "usage: make owner EMAIL=you@example.com [STACK=$(STACK)]" >&2; exit 1; }
+	AWS_REGION=$(REGION) AWS_DEFAULT_REGION=$(REGION) $(PY) -m deploy.create_owner --stack-name $(STACK) --email $(EMAIL)
+
+teardown: $(SAM)
+	STACK=$(STACK) REGION=$(REGION) SAM=$(SAM) bash deploy/teardown.sh

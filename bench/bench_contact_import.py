@@ -15,11 +15,11 @@ from typing import Any
 
 from moto.server import ThreadedMotoServer
 
-from local.stack import free_port, provision, wait_for_port
+from local.inprocess import build_roots, provision
+from local.stack import free_port, wait_for_port
 from wacast.adapters.dynamo.contact_items import ContactModel
 from wacast.adapters.dynamo.optouts import OptOutModel
 from wacast.adapters.dynamo.table import TableModel
-from wacast.bootstrap import get_services
 from wacast.domain.accounts import Principal, Role
 from wacast.domain.contact_csv import parse_contacts_csv
 from wacast.domain.contact_import import plan_import
@@ -44,8 +44,8 @@ def into_moto(rows: int) -> tuple[float, Counter[str]]:
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     moto.start()
     wait_for_port(port)
-    provision(f"http://127.0.0.1:{port}", f"bench-{uuid.uuid4().hex[:6]}", {"POWERTOOLS_LOG_LEVEL": "ERROR"})
-    services = get_services()
+    template = provision(f"http://127.0.0.1:{port}", f"bench-{uuid.uuid4().hex[:6]}")
+    services = build_roots(template).api
     session = services.auth.register("bench@example.com", "a-long-password", "Bench")
     owner = Principal(account_id=session.account.id, user_id=session.user.id, role=Role.OWNER)
     calls: Counter[str] = Counter()

@@ -14,17 +14,18 @@ import uuid
 from collections import Counter
 from typing import Any
 
+from local.inprocess import build_roots, provision
 from local.moto import MotoServer
-from local.stack import free_port, provision
+from local.stack import free_port
 from session_host.__main__ import simulated_drivers
 from session_host.drivers.simulated import SimulatedConfig
 from session_host.host import SessionHost
 from wacast.adapters.aws import client
 from wacast.adapters.dynamo.table import TableModel
-from wacast.bootstrap import get_services
 from wacast.domain.accounts import Principal, Role
 from wacast.domain.messages import PENDING
 from wacast.domain.pacing import PacingPolicy, PacingPreset
+from wacast.observability import logger
 
 # us-east-1 list prices (on-demand), USD: what the request counts below are multiplied by
 PRICE_WRITE_UNIT = 0.625 / 1e6  # DynamoDB write request unit
@@ -47,19 +48,20 @@ def count_calls(counter: Counter[str], botocore_client: Any) -> None:
 
 
 def main(count: int = 300) -> None:
+    logger.setLevel("ERROR")
     moto = MotoServer(free_port()).start()
-    provision(moto.endpoint, f"bench-{uuid.uuid4().hex[:6]}", {"POWERTOOLS_LOG_LEVEL": "ERROR"})
-    services = get_services()
+    roots = build_roots(provision(moto.endpoint, f"bench-{uuid.uuid4().hex[:6]}"))
+    services, host_services = roots.api, roots.host
     session = services.auth.register("bench@example.com", "a-long-password", "Bench")
     owner = Principal(account_id=session.account.id, user_id=session.user.id, role=Role.OWNER)
-    sender = services.senders.get(owner.account_id, session.account.default_sender_id or "")
+    sender = host_services.senders.get(owner.account_id, session.account.default_sender_id or "")
     assert sender is not None
     no_gap = PacingPolicy(preset=PacingPreset.CUSTOM, min_gap_ms=0)
-    services.senders.save_config(sender.model_copy(update={"pacing": no_gap}))
+    host_services.senders.save_config(sender.model_copy(update={"pacing": no_gap}))
 
     calls: Counter[str] = Counter()
     s = services.settings
-    count_calls(calls, client("sqs", s.region, s.aws_endpoint_url))
+    count_calls(calls, client("sqs", s.region))
     models: list[type[TableModel]] = [TableModel]
     while models:  # every model class has its own connection
         model = models.pop()
@@ -69,12 +71,12 @@ def main(count: int = 300) -> None:
     messages = [services.messaging.send_direct(owner, f"+9198{i:08d}", "bench") for i in range(count)]
     calls.clear()  # measure the host's side only: claim, send, record
     sim = SimulatedConfig(latency_ms=(0, 0), delivered_after_s=(3600, 3600), read_after_s=(1, 1))
-    host = SessionHost(services, simulated_drivers(sim), wait_seconds=1)
+    host = SessionHost(host_services, simulated_drivers(sim), wait_seconds=1)
     started = time.perf_counter()
     host.start()
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
-        pending = [m for m in messages if (cur := services.messages.get(m.id)) is None or cur.status in PENDING]
+        pending = [m for m in messages if (cur := host_services.messages.get(m.id)) is None or cur.status in PENDING]
         if not pending:
             break
         time.sleep(0.5)

@@ -1,29 +1,35 @@
 """`python -m local`: the whole of wacast on this machine, then a demo message sent through it.
 
-python -m local             start, run the demo, keep running until Ctrl-C
-python -m local --no-demo   start and keep running
+python -m local                   start, run the demo, keep running until Ctrl-C
+python -m local --no-demo         start and keep running
+python -m local --driver neonize  the real WhatsApp drivers: link your own phone with the QR code
+
+Each deployable runs in a process of its own with the environment template.yaml gives it and under its
+role's policies; their logs are in .local-state/<stack>/.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
 import time
 import uuid
-from typing import Any
 
 import httpx
 
-from local.stack import LocalStack, StackConfig
-from session_host.__main__ import simulated_drivers
+from local.stack import MOTO_PORT, LocalStack, StackConfig
 from session_host.drivers.simulated import SimulatedConfig
-from session_host.host import SessionHost
 
 
-def host_factory(sim: SimulatedConfig, **stand_ins: SimulatedConfig) -> Any:
-    return lambda services: SessionHost(services, simulated_drivers(sim, **stand_ins), wait_seconds=1)
+def simulated_host(sim: SimulatedConfig, **stand_ins: SimulatedConfig) -> list[str]:
+    """The session host's arguments for the simulated network (`stand_ins`: simulated drivers under the
+    real drivers' names, so a primary and a fallback can fail at their own rates)."""
+    configs = {"simulated": sim, **stand_ins}
+    as_json = json.dumps({name: c.model_dump(mode="json") for name, c in configs.items()})
+    return ["--driver", "simulated", "--simulated-config", as_json, "--wait-seconds", "1"]
 
 
 def demo(api: str, timeout: float = 60.0) -> bool:
@@ -77,20 +83,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-demo", action="store_true", help="do not send the demo message")
     parser.add_argument("--exit-after-demo", action="store_true", help="stop once the demo is done")
     parser.add_argument("--api-port", type=int, default=3000)
-    parser.add_argument("--moto-port", type=int, default=4566)
+    parser.add_argument("--moto-port", type=int, default=MOTO_PORT)
     parser.add_argument("--failure-rate", type=float, default=0.0, help="simulated transient failure rate")
     args = parser.parse_args(argv)
 
     sim = SimulatedConfig(transient_rate=args.failure_rate)
-    config = StackConfig(moto_port=args.moto_port, api_port=args.api_port, host_factory=host_factory(sim))
+    config = StackConfig(moto_port=args.moto_port, api_port=args.api_port, host_args=simulated_host(sim))
     stack = LocalStack(config).start()
     api = stack.api_url
     print(f"""
 wacast local stack is running
   API          {api}        (OpenAPI docs: {api}/docs)
   AWS (moto)   {stack.endpoint}  (AWS_ENDPOINT_URL; tables, queues, schedules from template.yaml)
-  functions    {", ".join(sorted(p.function_name for p in stack.pollers))} (polling their SQS queues)
+  deployables  {", ".join(stack.processes)} (a process each, own environment and role)
   session host simulated WhatsApp driver (new accounts get a connected simulated sender)
+  logs         {stack.state}
 
 Try it:
   curl -s -XPOST {api}/api/auth/register -H 'content-type: application/json' \\

@@ -1,4 +1,5 @@
-"""`python -m local.moto_server`: moto's server, with one performance fix for a long local run.
+"""`python -m local.moto_server`: moto's server, with one performance fix for a long local run and
+the SQS message move tasks (DLQ redrive) moto lacks (see `local.moto_sqs_move`).
 
 moto's TransactWriteItems deep-copies every table it touches before each transaction (to roll back
 on failure), so a transaction costs time proportional to the table's size: a 1,000-message campaign
@@ -16,6 +17,8 @@ from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.server import main as moto_main
+
+from local import moto_sqs_move
 
 
 class _CopyButNotTables:
@@ -63,6 +66,7 @@ def _transact_with_item_snapshots(self: DynamoDBBackend, transact_items: list[di
 def patch() -> None:
     dynamodb_models.copy = _CopyButNotTables  # type: ignore[assignment]
     DynamoDBBackend.transact_write_items = _transact_with_item_snapshots  # type: ignore[method-assign]
+    moto_sqs_move.patch()
 
 
 if __name__ == "__main__":

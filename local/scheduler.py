@@ -3,7 +3,8 @@
 Every second it fires the due `at()` and `cron()` schedules of the group to their SQS targets, with
 the context attributes filled in (<aws.scheduler.scheduled-time> ...), and deletes schedules whose
 ActionAfterCompletion is DELETE once they have completed: a one-time schedule after its firing, a
-recurring one after its end date.
+recurring one after its end date. Like Scheduler, it sends with the schedule's role: a firing that role
+may not send is refused (and logged) instead of delivered.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from local.iam import RoleGuard
 from wacast.domain.schedules import next_fire, parse_at
 from wacast.observability import logger
 
@@ -26,10 +30,13 @@ def _utc(value: Any) -> datetime | None:
 
 
 class SchedulerEmulator:
-    def __init__(self, scheduler: Any, sqs: Any, group: str, interval: float = 1.0) -> None:
+    def __init__(
+        self, scheduler: Any, sqs: Any, group: str, role: RoleGuard | None = None, interval: float = 1.0
+    ) -> None:
         self.scheduler = scheduler
         self.sqs = sqs
         self.group = group
+        self.role = role
         self.interval = interval
         self.fired: list[tuple[str, datetime]] = []
         self._last_seen: dict[str, datetime] = {}
@@ -93,6 +100,12 @@ class SchedulerEmulator:
             .replace("<aws.scheduler.schedule-arn>", schedule.get("Arn", ""))
         )
         queue_url = self.sqs.get_queue_url(QueueName=target["Arn"].rsplit(":", 1)[-1])["QueueUrl"]
+        if self.role is not None:
+            try:
+                self.role.check("sqs", "SendMessage", {"QueueUrl": queue_url})
+            except ClientError:
+                logger.error("schedule not delivered: its role may not send to the target", schedule=schedule["Name"])
+                return
         self.sqs.send_message(QueueUrl=queue_url, MessageBody=body)
         self.fired.append((schedule["Name"], scheduled))
         logger.info("schedule fired", schedule=schedule["Name"], scheduled_time=stamp)

@@ -1,26 +1,35 @@
-"""The local stack, start to stop: moto, the template's resources, pollers, API, session host."""
+"""The local stack, start to stop: moto, the template's resources, then each deployable in a process of
+its own, with its own environment and under its own role (local/deployables.py, local/iam.py), and the
+EventBridge Scheduler emulator."""
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import socket
-import threading
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
-import uvicorn
 
-from local.lambda_runtime import load_handler, load_module
+from local.deployables import Deployable, deployables, state_dir
+from local.iam import Account, RoleGuard
 from local.moto import MotoServer
-from local.pollers import SqsPoller
 from local.scheduler import SchedulerEmulator
-from local.template import LocalTemplate
+from local.template import ROOT, LocalTemplate
 
 REGION = "us-east-1"
-CLIENTS = ("sqs", "dynamodb", "scheduler", "secretsmanager")
+CLIENTS = ("sqs", "dynamodb", "scheduler", "secretsmanager", "sts", "cloudwatch")
+#: Not LocalStack's 4566, so a user can run both.
+MOTO_PORT = 4700
+#: What a process needs from the machine itself (not configuration: the template gives that).
+MACHINE_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TERM")
 
 
 def free_port() -> int:
@@ -42,102 +51,129 @@ def wait_for_port(port: int, timeout: float = 15.0) -> None:
 
 @dataclass
 class StackConfig:
-    moto_port: int = 4566
+    moto_port: int = MOTO_PORT
     api_port: int = 3000
     stack_name: str = "wacast-local"
-    #: Extra environment (pacing presets, send wait...) applied over the template's.
-    env: dict[str, str] = field(default_factory=dict)
-    #: The session host's drivers, or None for no host (e.g. when a test runs its own).
-    host_factory: Callable[[Any], Any] | None = None
+    #: Optional settings every deployable that reads them gets (pacing presets, the send wait...). Never a
+    #: required variable: those come from the template alone.
+    tuning: dict[str, str] = field(default_factory=dict)
+    #: The session host's arguments (`python -m session_host ...`), or None for no host.
+    host_args: list[str] | None = field(default_factory=lambda: ["--driver", "simulated"])
+    #: Where logs, launch specs, the IAM journal and sessions go (default: .local-state/<stack name>).
+    state: Path | None = None
     poll_wait_seconds: int = 1
 
 
-LOCAL_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_METRICS_DISABLED": "true",
-    "WACAST_DEFAULT_DRIVER": "simulated",
-    "WACAST_HOST_ID": "host-local",
-    "WACAST_OPERATOR_ACCOUNTS": "*",
-}
+def local_overrides(name: str, state: Path, host_args: list[str] | None) -> dict[str, str]:
+    """Template variables the local stack replaces, per deployable (each one must exist in the template)."""
+    real = host_args is not None and "neonize" in host_args
+    if name == "ApiFunction" and not real:
+        return {"WACAST_DEFAULT_DRIVER": "simulated"}  # new accounts get a connected simulated sender
+    if name == "SessionHost":
+        return {
+            "WACAST_SESSION_STORE": str(state / "sessions"),
+            "WACAST_HEARTBEAT_FILE": str(state / "session-host.heartbeat"),
+        }
+    return {}
 
 
-def provision(endpoint: str, stack_name: str, extra_env: dict[str, str] | None = None) -> LocalTemplate:
-    """Create the template's resources in the moto server at `endpoint`, and point this process at
-    them: the functions' environment (as the template resolves it) becomes os.environ."""
-    os.environ.update({**LOCAL_ENV, "AWS_ENDPOINT_URL": endpoint})
-    clients = {s: boto3.client(s, region_name=REGION, endpoint_url=endpoint) for s in CLIENTS}
-    template = LocalTemplate(clients, stack_name, REGION)
-    template.provision()
-    for spec in template.functions().values():
-        os.environ.update(spec.environment)
-    os.environ.update(LOCAL_ENV)
-    os.environ.update(extra_env or {})
-    reset_caches()
-    return template
+def check_tuning(tuning: dict[str, str]) -> None:
+    from wacast.settings import (
+        ApiSettings,
+        DispatcherSettings,
+        DlqSettings,
+        EventsSettings,
+        SessionHostSettings,
+    )
 
-
-def reset_caches() -> None:
-    """Forget settings and services built from a previous environment."""
-    from wacast.bootstrap import get_services
-    from wacast.settings import get_settings
-
-    get_settings.cache_clear()
-    get_services.cache_clear()
+    required = {
+        v
+        for s in (ApiSettings, DispatcherSettings, EventsSettings, DlqSettings, SessionHostSettings)
+        for v in s.required_variables()
+    }
+    wrong = sorted(set(tuning) & required)
+    if wrong:
+        raise ValueError(f"tuning may not set required variables ({', '.join(wrong)}): they come from template.yaml")
 
 
 class LocalStack:
-    """Everything `make run` starts, in one process."""
+    """Everything `make run` starts: moto, the resources, a process per deployable, the scheduler."""
 
     def __init__(self, config: StackConfig | None = None) -> None:
         self.config = config or StackConfig()
         self.endpoint = f"http://127.0.0.1:{self.config.moto_port}"
         self.api_url = f"http://127.0.0.1:{self.config.api_port}"
+        self.state = self.config.state or state_dir(ROOT, self.config.stack_name)
+        self.state.mkdir(parents=True, exist_ok=True)
         self.moto = MotoServer(self.config.moto_port)
-        self.pollers: list[SqsPoller] = []
-        self.api_server: uvicorn.Server | None = None
-        self.host: Any = None
         self.template: LocalTemplate | None = None
+        self.deployables: dict[str, Deployable] = {}
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.scheduler: SchedulerEmulator | None = None
-        self._threads: list[threading.Thread] = []
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint)
+        return boto3.client(
+            service,
+            region_name=REGION,
+            endpoint_url=self.endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 - moto's
+        )
+
+    @property
+    def journal(self) -> Path:
+        return self.state / "iam.jsonl"
+
+    @property
+    def ledger(self) -> Path:
+        """What the simulated WhatsApp network received (when the host was started with a ledger)."""
+        return self.state / "simulated-sends.jsonl"
+
+    def log(self, name: str) -> Path:
+        return self.state / f"{name}.log"
 
     def start(self) -> LocalStack:
+        check_tuning(self.config.tuning)
+        for stale in (self.journal, self.ledger, self.state / "session-host.heartbeat"):
+            stale.unlink(missing_ok=True)
         self.moto.start()
-        self.template = provision(self.endpoint, self.config.stack_name, self.config.env)
-        functions = self.template.functions()
-        self._start_pollers(self.template.clients["sqs"], functions)
-        self.scheduler = SchedulerEmulator(
-            self.template.clients["scheduler"],
-            self.template.clients["sqs"],
-            self.template.physical_ref("ScheduleGroup"),
-        )
-        self.scheduler.start()
-        self._start_api(functions["ApiFunction"])
-        if self.config.host_factory is not None:
-            from wacast.bootstrap import get_services
-
-            self.host = self.config.host_factory(get_services())
-            self.host.start()
+        clients = {s: self.client(s) for s in CLIENTS}
+        self.template = LocalTemplate(clients, self.config.stack_name, REGION)
+        self.template.provision()
+        self.deployables = deployables(self.template)
+        try:
+            for deployable in self.deployables.values():
+                if deployable.kind == "host" and self.config.host_args is None:
+                    continue
+                self._launch(deployable)
+            self.scheduler = SchedulerEmulator(
+                clients["scheduler"],
+                clients["sqs"],
+                self.template.physical_ref("ScheduleGroup"),
+                self._scheduler_guard(),
+            )
+            self.scheduler.start()
+            self._wait_until_ready()
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
         if self.scheduler is not None:
             self.scheduler.stop()
-        if self.host is not None:
-            self.host.stop()
-        for poller in self.pollers:
-            poller.stop()
-        if self.api_server is not None:
-            self.api_server.should_exit = True
-        for thread in self._threads:
-            thread.join(timeout=10)
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 60
+        for name, process in self.processes.items():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                print(f"{name} did not stop on SIGTERM within the deadline: killed", file=sys.stderr)
+        self.processes.clear()
         self.moto.stop()
 
     def __enter__(self) -> LocalStack:
@@ -146,33 +182,74 @@ class LocalStack:
     def __exit__(self, *_: object) -> None:
         self.stop()
 
-    # -- internals ------------------------------------------------------------------------------
+    # -- what happened -------------------------------------------------------------------------
 
-    def _start_pollers(self, sqs: Any, functions: dict[str, Any]) -> None:
+    def iam_decisions(self) -> Iterator[dict[str, Any]]:
+        if self.journal.exists():
+            for line in self.journal.read_text().splitlines():
+                yield json.loads(line)
+
+    def denied(self) -> list[dict[str, Any]]:
+        """Every distinct AWS call a deployable's role did not allow (empty on a healthy stack)."""
+        return [d for d in self.iam_decisions() if not d["allowed"]]
+
+    def sends(self) -> list[dict[str, Any]]:
+        if not self.ledger.exists():
+            return []
+        return [json.loads(line) for line in self.ledger.read_text().splitlines()]
+
+    def tail(self, name: str, lines: int = 40) -> str:
+        path = self.log(name)
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _launch(self, deployable: Deployable) -> None:
         assert self.template is not None
-        for mapping in self.template.event_source_mappings():
-            spec = functions[mapping.function_id]
-            poller = SqsPoller(
-                sqs,
-                self.template.queue_url(mapping.queue_id),
-                self.template.queue_arn(mapping.queue_id),
-                load_handler(spec.code_dir, spec.handler, mapping.function_id),
-                mapping.function_id,
-                batch_size=mapping.batch_size,
-                batching_window=mapping.batching_window,
-                report_failures=mapping.report_batch_item_failures,
-                timeout_seconds=spec.timeout,
-                region=REGION,
-                wait_seconds=self.config.poll_wait_seconds,
+        overrides = local_overrides(deployable.name, self.state, self.config.host_args)
+        env = deployable.process_environment(REGION, self.endpoint, overrides)
+        env.update(self.config.tuning)
+        env.update({k: os.environ[k] for k in MACHINE_ENV if k in os.environ})
+        env["PYTHONUNBUFFERED"] = "1"
+        spec = deployable.spec(
+            Account(REGION, self.template.account_id),
+            journal=str(self.journal),
+            api_port=self.config.api_port,
+            host_args=self.config.host_args or [],
+            poll_wait_seconds=self.config.poll_wait_seconds,
+        )
+        spec_path = self.state / f"{deployable.name}.json"
+        spec_path.write_text(json.dumps(spec, indent=1))
+        with self.log(deployable.name).open("ab") as log:
+            self.processes[deployable.name] = subprocess.Popen(
+                [sys.executable, "-m", "local.run_deployable", str(spec_path)],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
-            poller.start()
-            self.pollers.append(poller)
 
-    def _start_api(self, spec: Any) -> None:
-        module = load_module(spec.code_dir, spec.handler.rpartition(".")[0], "wacast_fn_ApiFunction")
-        config = uvicorn.Config(module.app, host="127.0.0.1", port=self.config.api_port, log_level="warning")
-        self.api_server = uvicorn.Server(config)
-        thread = threading.Thread(target=self.api_server.run, name="api", daemon=True)
-        thread.start()
-        self._threads.append(thread)
-        wait_for_port(self.config.api_port)
+    def _scheduler_guard(self) -> RoleGuard:
+        """EventBridge Scheduler assumes the role the schedule names; the emulator checks its policies."""
+        assert self.template is not None
+        account = Account(REGION, self.template.account_id)
+        return RoleGuard("SchedulerRole", self.template.role_policies("SchedulerRole"), account, self.journal)
+
+    def _wait_until_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        heartbeat = self.state / "session-host.heartbeat"
+        while time.monotonic() < deadline:
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {process.returncode}:\n{self.tail(name)}")
+            api_up = _listening(self.config.api_port)
+            host_up = "SessionHost" not in self.processes or heartbeat.exists()
+            if api_up and host_up:
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"the local stack did not come up in {timeout:.0f} s; logs in {self.state}")
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0

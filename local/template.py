@@ -1,8 +1,8 @@
 """template.yaml, translated with aws-sam-translator and provisioned into moto.
 
 There is no second, hand-written schema: tables, queues (with their redrive policies), the schedule
-group and the secrets are created from the translated template, and the functions' environment and
-event-source mappings are read from it too.
+group and the secrets are created from the translated template; each deployable's environment, role
+policies and event-source mappings are read from it too (`deployables()`).
 """
 
 from __future__ import annotations
@@ -20,10 +20,17 @@ from samtranslator.yaml_helper import yaml_parse
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
-ACCOUNT_ID = "123456789012"
 CODE_BUCKET = "local-code"
-# Parameters that have no default in the template (they only matter to ECS on AWS).
-LOCAL_PARAMETERS: dict[str, Any] = {"VpcId": "vpc-local", "SubnetIds": ["subnet-a", "subnet-b"]}
+#: The local stack's deploy parameters: those without a default (they only matter to ECS on AWS), and
+#: the choices a local run makes (anyone may sign up, every account is an operator).
+LOCAL_PARAMETERS: dict[str, Any] = {
+    "VpcId": "vpc-local",
+    "SubnetIds": ["subnet-a", "subnet-b"],
+    "SessionHostImage": "local/session-host:dev",
+    "WebjsImage": "local/webjs:dev",
+    "OperatorAccounts": "*",
+    "OpenRegistration": "true",
+}
 
 
 class _NoPolicies:
@@ -38,6 +45,20 @@ class FunctionSpec:
     handler: str
     timeout: int
     environment: dict[str, str]
+    role_id: str
+
+
+@dataclass
+class ContainerSpec:
+    """One container of an ECS task definition, as ECS would start it."""
+
+    task_id: str
+    name: str
+    environment: dict[str, str]
+    #: Variables ECS fills from Secrets Manager (name -> secret ARN), with the task's execution role.
+    secrets: dict[str, str]
+    task_role_id: str
+    execution_role_id: str
 
 
 @dataclass
@@ -70,19 +91,41 @@ def translate(path: Path = TEMPLATE, parameters: dict[str, Any] | None = None) -
 
 
 class LocalTemplate:
-    """Provisions the template's data-plane resources into moto and resolves intrinsics against them."""
+    """Provisions the template's data-plane resources into moto and resolves intrinsics against them.
 
-    def __init__(self, clients: dict[str, Any], stack_name: str, region: str, parameters: dict[str, Any] | None = None):
+    Without clients it provisions nothing and only works out the physical names and ARNs the stack would
+    have (a dry run: enough to read each deployable's environment and policies in a unit test)."""
+
+    def __init__(
+        self,
+        clients: dict[str, Any] | None,
+        stack_name: str,
+        region: str,
+        parameters: dict[str, Any] | None = None,
+        *,
+        path: Path = TEMPLATE,
+        account_id: str | None = None,
+    ):
         self.clients = clients
         self.stack_name = stack_name
         self.region = region
-        self.cfn = translate(parameters=parameters)
+        self.cfn = translate(path, parameters)
         self.resources: dict[str, Any] = self.cfn["Resources"]
         self.parameters = {
             name: (parameters or {}).get(name, LOCAL_PARAMETERS.get(name, spec.get("Default")))
             for name, spec in self.cfn.get("Parameters", {}).items()
         }
+        if account_id is None:  # never assumed: whoever the credentials belong to (moto, LocalStack, AWS)
+            account_id = str(clients["sts"].get_caller_identity()["Account"]) if clients else "000000000000"
+        self.account_id = account_id
         self.physical: dict[str, Physical] = {}
+
+    @property
+    def dry(self) -> bool:
+        return self.clients is None
+
+    def arn(self, service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{self.region}:{self.account_id}:{resource}"
 
     # -- provisioning ---------------------------------------------------------------------------
 
@@ -115,43 +158,51 @@ class LocalTemplate:
                     "maxReceiveCount": str(policy["maxReceiveCount"]),
                 }
             )
-        url = self.clients["sqs"].create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
-        arn = f"arn:aws:sqs:{self.region}:{ACCOUNT_ID}:{name}"
+        if self.clients is None:
+            url = f"https://sqs.{self.region}.amazonaws.com/{self.account_id}/{name}"
+        else:
+            url = self.clients["sqs"].create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        arn = self.arn("sqs", name)
         return Physical(ref=url, attributes={"Arn": arn, "QueueName": name, "QueueUrl": url})
 
     def _create_AWS_DynamoDB_Table(self, logical_id: str, props: dict[str, Any]) -> Physical:  # noqa: N802
         name = self.resolve(props.get("TableName", f"{self.stack_name}-{logical_id}"))
-        ddb = self.clients["dynamodb"]
-        kwargs = {
-            "TableName": name,
-            "AttributeDefinitions": props["AttributeDefinitions"],
-            "KeySchema": props["KeySchema"],
-            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
-        }
-        if props.get("GlobalSecondaryIndexes"):
-            kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-        ddb.create_table(**kwargs)
-        ttl = props.get("TimeToLiveSpecification")
-        if ttl:
-            ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
-        arn = f"arn:aws:dynamodb:{self.region}:{ACCOUNT_ID}:table/{name}"
-        return Physical(ref=name, attributes={"Arn": arn})
+        if self.clients is not None:
+            ddb = self.clients["dynamodb"]
+            kwargs = {
+                "TableName": name,
+                "AttributeDefinitions": props["AttributeDefinitions"],
+                "KeySchema": props["KeySchema"],
+                "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+            }
+            if props.get("GlobalSecondaryIndexes"):
+                kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+            ddb.create_table(**kwargs)
+            ttl = props.get("TimeToLiveSpecification")
+            if ttl:
+                ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        return Physical(ref=name, attributes={"Arn": self.arn("dynamodb", f"table/{name}")})
 
     def _create_AWS_Scheduler_ScheduleGroup(self, logical_id: str, props: dict[str, Any]) -> Physical:  # noqa: N802
         name = self.resolve(props.get("Name", f"{self.stack_name}-{logical_id}"))
-        arn = self.clients["scheduler"].create_schedule_group(Name=name)["ScheduleGroupArn"]
+        arn = self.arn("scheduler", f"schedule-group/{name}")
+        if self.clients is not None:
+            arn = self.clients["scheduler"].create_schedule_group(Name=name)["ScheduleGroupArn"]
         return Physical(ref=name, attributes={"Arn": arn})
 
     def _create_AWS_SecretsManager_Secret(self, logical_id: str, props: dict[str, Any]) -> Physical:  # noqa: N802
-        length = int(props.get("GenerateSecretString", {}).get("PasswordLength", 48))
-        created = self.clients["secretsmanager"].create_secret(
-            Name=f"{self.stack_name}-{logical_id}", SecretString=secrets.token_urlsafe(length)[:length]
-        )
-        return Physical(ref=created["ARN"], attributes={"Id": created["ARN"]})
+        name = f"{self.stack_name}-{logical_id}"
+        arn = self.arn("secretsmanager", f"secret:{name}-AbCdEf")
+        if self.clients is not None:
+            length = int(props.get("GenerateSecretString", {}).get("PasswordLength", 48))
+            arn = self.clients["secretsmanager"].create_secret(
+                Name=name, SecretString=secrets.token_urlsafe(length)[:length]
+            )["ARN"]
+        return Physical(ref=arn, attributes={"Id": arn})
 
     def _create_AWS_IAM_Role(self, logical_id: str, props: dict[str, Any]) -> Physical:  # noqa: N802
         name = f"{self.stack_name}-{logical_id}"
-        return Physical(ref=name, attributes={"Arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"})
+        return Physical(ref=name, attributes={"Arn": f"arn:aws:iam::{self.account_id}:role/{name}"})
 
     # -- intrinsics -----------------------------------------------------------------------------
 
@@ -175,7 +226,7 @@ class LocalTemplate:
         return {
             "AWS::StackName": self.stack_name,
             "AWS::Region": self.region,
-            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::AccountId": self.account_id,
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
         }.get(name)
@@ -192,7 +243,7 @@ class LocalTemplate:
     def _get_att(self, logical_id: str, attribute: str) -> str:
         physical = self._ensure(logical_id)
         if physical is None or attribute not in physical.attributes:
-            return f"arn:aws:local:{self.region}:{ACCOUNT_ID}:{logical_id}/{attribute}"
+            return self.arn("local", f"{logical_id}/{attribute}")
         return physical.attributes[attribute]
 
     def _sub(self, arg: Any) -> str:
@@ -226,8 +277,35 @@ class LocalTemplate:
                 handler=props["Handler"],
                 timeout=int(props.get("Timeout", 3)),
                 environment={k: str(v) for k, v in env.items()},
+                role_id=props["Role"]["Fn::GetAtt"][0],
             )
         return specs
+
+    def containers(self) -> dict[str, ContainerSpec]:
+        """Every container of every ECS task definition, by "<task>/<container>"."""
+        specs = {}
+        for task_id, resource in self.resources.items():
+            if resource["Type"] != "AWS::ECS::TaskDefinition":
+                continue
+            props = resource["Properties"]
+            for container in props["ContainerDefinitions"]:
+                env = {e["Name"]: str(self.resolve(e["Value"])) for e in container.get("Environment", [])}
+                secrets_ = {e["Name"]: str(self.resolve(e["ValueFrom"])) for e in container.get("Secrets", [])}
+                specs[f"{task_id}/{container['Name']}"] = ContainerSpec(
+                    task_id=task_id,
+                    name=container["Name"],
+                    environment=env,
+                    secrets=secrets_,
+                    task_role_id=props["TaskRoleArn"]["Fn::GetAtt"][0],
+                    execution_role_id=props["ExecutionRoleArn"]["Fn::GetAtt"][0],
+                )
+        return specs
+
+    def role_policies(self, role_id: str) -> list[dict[str, Any]]:
+        """The inline policy documents of a role, resolved against this stack (managed policies, such as
+        AWSLambdaBasicExecutionRole for logs, are not included: wacast's code never relies on them)."""
+        props = self.resources[role_id]["Properties"]
+        return [self.resolve(policy["PolicyDocument"]) for policy in props.get("Policies", [])]
 
     def event_source_mappings(self) -> list[EventSourceMapping]:
         mappings = []

@@ -2,7 +2,11 @@
 
 `--driver neonize` runs neonize as the primary and the whatsapp-web.js sidecar as the fallback (each
 sender's `drivers` list says which it uses, in which order). `--driver simulated` (the default) runs
-the simulated WhatsApp network for local use.
+the simulated WhatsApp network for local use; `--simulated-config '{"simulated": {...}, "neonize": {...}}'`
+tunes it, and simulated stand-ins under the real drivers' names let a test run a primary and a fallback.
+
+The environment is the container's (template.yaml, SessionHostTask): a missing variable stops the
+process at once with a message naming it.
 
 On SIGTERM (ECS stops the task; StopTimeout 120 s): stop taking commands, finish the sends in flight,
 hand every waiting outbox message back to SQS, then close the sessions and flush the metrics.
@@ -11,6 +15,7 @@ hand every waiting outbox message back to SQS, then close the sessions and flush
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -28,9 +33,9 @@ from session_host.timers import Timers
 from wacast.adapters.aws import client
 from wacast.adapters.clock import SystemClock
 from wacast.adapters.cloudwatch import CloudWatchMetricsSink
-from wacast.bootstrap import build_services
+from wacast.bootstrap import build_session_host
 from wacast.observability import logger, set_metrics_sink
-from wacast.settings import Settings
+from wacast.settings import ConfigError, SessionHostSettings
 
 #: After a graceful stop, how long leftover non-daemon threads (neonize's connect workers, which can
 #: hang for 60 s on a black-holed connection) may delay the exit.
@@ -48,7 +53,7 @@ def simulated_drivers(config: SimulatedConfig, **stand_ins: SimulatedConfig) -> 
     return factory
 
 
-def whatsapp_drivers(settings: Settings) -> DriverFactory:
+def whatsapp_drivers(settings: SessionHostSettings) -> DriverFactory:
     """neonize (primary) and the whatsapp-web.js sidecar (fallback)."""
 
     def factory(events_for: EventsFor, timers: Timers) -> Mapping[str, SessionDriver]:
@@ -78,18 +83,28 @@ def whatsapp_drivers(settings: Settings) -> DriverFactory:
     return factory
 
 
+def simulated_from_json(text: str) -> DriverFactory:
+    """`{"simulated": {...}, "neonize": {...}}`: a SimulatedConfig per driver name ("simulated" first)."""
+    configs = {name: SimulatedConfig.model_validate(c) for name, c in json.loads(text or "{}").items()}
+    return simulated_drivers(configs.pop("simulated", SimulatedConfig()), **configs)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="wacast session host")
     parser.add_argument("--driver", choices=["simulated", "neonize"], default="simulated")
+    parser.add_argument("--simulated-config", default="", help="JSON: a SimulatedConfig per driver name")
     parser.add_argument("--wait-seconds", type=int, default=20, help="SQS long-poll wait (and stop latency)")
     args = parser.parse_args(argv)
-    services = build_services()
-    metrics_sink = CloudWatchMetricsSink(
-        client("cloudwatch", services.settings.region, services.settings.aws_endpoint_url)
-    )
+    try:
+        settings = SessionHostSettings.load()
+    except ConfigError as exc:
+        sys.stderr.write(f"{exc}\n")
+        sys.exit(2)
+    services = build_session_host(settings)
+    metrics_sink = CloudWatchMetricsSink(client("cloudwatch", settings.region))
     set_metrics_sink(metrics_sink)
     metrics_sink.start()
-    drivers = whatsapp_drivers(services.settings) if args.driver == "neonize" else simulated_drivers(SimulatedConfig())
+    drivers = whatsapp_drivers(settings) if args.driver == "neonize" else simulated_from_json(args.simulated_config)
     host = SessionHost(services, drivers, wait_seconds=args.wait_seconds)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

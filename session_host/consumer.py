@@ -3,6 +3,9 @@ sender's lane (one message at a time per sender), and applies the returned Dispo
 
 Messages waiting on a lane keep their visibility extended by a heartbeat. On stop, the message in
 progress on each lane finishes; the waiting ones are handed back to SQS at once (visibility 0).
+
+Separately, an optional `heartbeat` callback runs after every receive that returned (with messages or
+empty), so the container health check (session_host.health) can tell a wedged poll loop.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from wacast.observability import logger
@@ -27,11 +31,21 @@ class _Held:
 
 
 class OutboxConsumer:
-    def __init__(self, outbox: Queue, delivery: DeliveryService, max_in_flight: int = 50, wait_seconds: int = 20):
+    """Long-polls the outbox and applies each message's Disposition, one message at a time per sender."""
+
+    def __init__(
+        self,
+        outbox: Queue,
+        delivery: DeliveryService,
+        max_in_flight: int = 50,
+        wait_seconds: int = 20,
+        heartbeat: Callable[[], None] | None = None,
+    ) -> None:
         self.outbox = outbox
         self.delivery = delivery
         self.max_in_flight = max_in_flight
         self.wait_seconds = wait_seconds
+        self.heartbeat = heartbeat
         self._lanes: dict[str, queue.Queue[QueueMessage | None]] = {}
         self._lane_threads: list[threading.Thread] = []
         self._held: dict[str, _Held] = {}
@@ -80,6 +94,7 @@ class OutboxConsumer:
                 logger.exception("outbox receive failed; backing off")
                 self._stopping.wait(2.0)
                 continue
+            self._beat()
             for message in batch:
                 if self._stopping.is_set():
                     self._safe(self.outbox.change_visibility, message, 0)
@@ -87,6 +102,14 @@ class OutboxConsumer:
                 with self._held_lock:
                     self._held[message.receipt_handle] = _Held(message, time.monotonic())
                 self._lane(str(message.body.get("sender_id", "?"))).put(message)
+
+    def _beat(self) -> None:
+        if self.heartbeat is None:
+            return
+        try:
+            self.heartbeat()
+        except Exception:  # a full disk must not stop the poll loop; the health check will notice
+            logger.exception("could not record the outbox heartbeat")
 
     def _lane(self, sender_id: str) -> queue.Queue[QueueMessage | None]:
         lane = self._lanes.get(sender_id)

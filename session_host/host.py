@@ -12,6 +12,7 @@ import random
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from session_host.commands import CommandHandler
 from session_host.consumer import OutboxConsumer
@@ -19,9 +20,10 @@ from session_host.control import ControlConsumer
 from session_host.drivers.base import DriverEvents, SessionDriver
 from session_host.drivers.chain import DriverChain
 from session_host.events import DriverEventsFor, HostEvents
+from session_host.health import Heartbeat
 from session_host.supervisor import SessionSupervisor, SupervisorPolicy, resume_state
 from session_host.timers import ThreadTimers, Timers
-from wacast.bootstrap import Services
+from wacast.bootstrap import SessionHostServices
 from wacast.domain.senders import Sender, SenderState
 from wacast.observability import logger
 from wacast.services.delivery import DeliveryConfig, DeliveryService
@@ -32,7 +34,7 @@ SENDER_REFRESH_SECONDS = 15.0
 OPEN_WAIT_SECONDS = 15.0
 
 
-def policy_of(services: Services) -> SupervisorPolicy:
+def policy_of(services: SessionHostServices) -> SupervisorPolicy:
     s = services.settings
     return SupervisorPolicy(
         reconnect_base=s.reconnect_base_seconds,
@@ -49,7 +51,7 @@ class SessionHost:
 
     def __init__(
         self,
-        services: Services,
+        services: SessionHostServices,
         driver_factory: DriverFactory,
         *,
         wait_seconds: int = 20,
@@ -78,17 +80,20 @@ class SessionHost:
             messages=services.messages,
             senders=services.senders,
             chain=self.chain,
-            pacing=services.repos.pacing_guard,
-            optouts=services.repos.optouts,
-            campaigns=services.repos.campaign_states,
+            pacing=services.pacing_guard,
+            optouts=services.optouts,
+            campaigns=services.campaign_states,
             clock=services.clock,
             config=DeliveryConfig(host_id=settings.host_id, lease_seconds=settings.lease_seconds),
             rng=random.Random(),
         )
-        self.consumer = OutboxConsumer(services.queues.outbox, self.delivery, wait_seconds=wait_seconds)
+        self.heartbeat = Heartbeat(Path(settings.heartbeat_file))
+        self.consumer = OutboxConsumer(
+            services.outbox, self.delivery, wait_seconds=wait_seconds, heartbeat=self.heartbeat.beat
+        )
         self.commands = CommandHandler(services.senders, self.drivers, self.supervisor, services.clock)
         self.control = ControlConsumer(
-            services.queues.control,
+            services.control,
             self.commands.apply,
             services.clock,
             settings.command_max_age_seconds,

@@ -303,6 +303,9 @@ class InMemoryQueue:
         self.messages: dict[str, dict[str, Any]] = {}  # id -> {body, visible_at, receives}
         self.sent: list[tuple[dict[str, Any], int]] = []
 
+    def arn(self) -> str:
+        return f"arn:aws:sqs:us-east-1:000000000000:{self.name}"
+
     def send(self, body: Mapping[str, Any], delay_seconds: int = 0) -> None:
         self.send_batch([(body, delay_seconds)])
 

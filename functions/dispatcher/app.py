@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import Json
 
-from wacast.bootstrap import get_services
+from wacast.batch import consume
+from wacast.bootstrap import DispatcherServices, build_dispatcher
 from wacast.domain.campaigns import DispatchJob
 from wacast.observability import logger, tracer
+from wacast.settings import DispatcherSettings
 
 
 class JobRecord(SqsRecordModel):
@@ -19,6 +22,12 @@ class JobRecord(SqsRecordModel):
 
 
 processor = BatchProcessor(event_type=EventType.SQS, model=JobRecord)
+
+
+@lru_cache(maxsize=1)
+def get_services() -> DispatcherServices:
+    """The dispatcher's root, built at the first record (cold start), never at import."""
+    return build_dispatcher(DispatcherSettings.load())
 
 
 def record_handler(record: JobRecord) -> None:
@@ -32,4 +41,5 @@ def record_handler(record: JobRecord) -> None:
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    get_services()  # a deployable that cannot start fails the invocation, not each record
+    return consume(event, context, processor=processor, record_handler=record_handler, function="dispatcher")

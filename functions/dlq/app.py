@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import Json
 
-from wacast.bootstrap import get_services
+from wacast.batch import consume
+from wacast.bootstrap import DlqServices, build_dlq
 from wacast.observability import logger, tracer
+from wacast.settings import DlqSettings
 
 
 class DeadRecord(SqsRecordModel):
@@ -20,19 +23,26 @@ class DeadRecord(SqsRecordModel):
 processor = BatchProcessor(event_type=EventType.SQS, model=DeadRecord)
 
 
+@lru_cache(maxsize=1)
+def get_services() -> DlqServices:
+    """The dlq function's root, built at the first record (cold start), never at import."""
+    return build_dlq(DlqSettings.load())
+
+
 def record_handler(record: DeadRecord) -> None:
     services = get_services()
-    queue_name = record.eventSourceARN.rsplit(":", 1)[-1]
+    source, settings = record.eventSourceARN, services.settings
     receives = int(record.attributes.ApproximateReceiveCount)
-    if queue_name == services.queues.dlqs["outbox"].name:
+    if source == settings.outbox_dlq_arn:
         services.deadletters.on_dead_outbox(record.body, receives)
-    elif queue_name == services.queues.dlqs["campaigns"].name:
+    elif source == settings.campaigns_dlq_arn:
         services.deadletters.on_dead_campaign_job(record.body)
     else:
-        logger.error("dead-lettered message from an unexpected queue", queue=queue_name, body=record.body)
+        logger.error("dead-lettered message from an unexpected queue", queue=source, body=record.body)
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    get_services()  # a deployable that cannot start fails the invocation, not each record
+    return consume(event, context, processor=processor, record_handler=record_handler, function="dlq")

@@ -7,11 +7,13 @@ connected, logged out); and seeded randomness, so a run can be reproduced.
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from pydantic import BaseModel, Field
 
@@ -40,6 +42,9 @@ class SimulatedConfig(BaseModel):
     #: Start a sender's session already linked (local runs) instead of showing a QR first.
     auto_link: bool = True
     link_after_s: float = 3.0
+    #: A JSON-lines file that records every send that reached the simulated network, so a test can see
+    #: what a session host in another process sent (one line per send; several drivers may share it).
+    ledger: Path | None = None
 
 
 @dataclass
@@ -147,10 +152,18 @@ class SimulatedDriver:
         provider_id = f"SIM{self._draw_hex()}"
         with self._lock:
             session.sent.append((provider_id, phone, body, called_at))
+            self._record(sender.id, provider_id, phone, body, called_at)
         self._schedule_receipts(session.sender, provider_id, phone)
         if roll < cfg.transient_rate + cfg.permanent_rate + cfg.unknown_rate:
             return SendOutcome.unknown(self.name, "timeout: no answer from the simulated server")
         return SendOutcome.sent(self.name, provider_id)
+
+    def _record(self, sender_id: str, provider_id: str, phone: str, body: str, at: datetime) -> None:
+        if self.config.ledger is None:
+            return
+        line = {"driver": self.name, "sender_id": sender_id, "provider_id": provider_id, "phone": phone, "body": body}
+        with self.config.ledger.open("a", encoding="utf-8") as ledger:  # one append per line: atomic on POSIX
+            ledger.write(json.dumps({**line, "at": at.isoformat()}) + "\n")
 
     def _schedule_receipts(self, sender: Sender, provider_id: str, phone: str) -> None:
         with self._lock:

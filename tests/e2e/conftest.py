@@ -1,4 +1,5 @@
-"""The whole local stack (moto, resources from template.yaml, pollers, API, session host), driven over HTTP."""
+"""The whole local stack driven over HTTP: moto, resources from template.yaml, and each deployable (api,
+dispatcher, events, dlq, session host) in a process of its own, with its own environment and role."""
 
 from __future__ import annotations
 
@@ -7,27 +8,34 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from local.__main__ import host_factory
+from local.__main__ import simulated_host
 from local.stack import LocalStack, StackConfig, free_port
+from local.template import ROOT
 from session_host.drivers.simulated import SimulatedConfig
+
+STATE = ROOT / ".local-state" / "wacast-e2e"
 
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[LocalStack]:
+    ledger = STATE / "simulated-sends.jsonl"
     config = StackConfig(
         moto_port=free_port(),
         api_port=free_port(),
         stack_name="wacast-e2e",
-        host_factory=host_factory(
-            SimulatedConfig(delivered_after_s=(0.2, 0.5), read_after_s=(0.2, 0.5)),
+        state=STATE,
+        host_args=simulated_host(
+            SimulatedConfig(delivered_after_s=(0.2, 0.5), read_after_s=(0.2, 0.5), ledger=ledger),
             # stand-ins for the real drivers: a primary failing 5% of sends, a fallback failing 10%
-            neonize=SimulatedConfig(seed=11, latency_ms=(1, 5), transient_rate=0.05, read_rate=0.0),
-            webjs=SimulatedConfig(seed=12, latency_ms=(1, 5), transient_rate=0.10, read_rate=0.0),
+            neonize=SimulatedConfig(seed=11, latency_ms=(1, 5), transient_rate=0.05, read_rate=0.0, ledger=ledger),
+            webjs=SimulatedConfig(seed=12, latency_ms=(1, 5), transient_rate=0.10, read_rate=0.0, ledger=ledger),
         ),
-        env={"DELAY_FAST": "200", "DELAY_BALANCED": "300", "DELAY_SAFE": "500"},
+        tuning={"DELAY_FAST": "200", "DELAY_BALANCED": "300", "DELAY_SAFE": "500"},
     )
     with LocalStack(config) as running:
         yield running
+        # every deployable ran under its own role: nothing it did was refused
+        assert running.denied() == [], running.denied()
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from session_host.drivers.simulated import SimulatedConfig, SimulatedDriver
 from session_host.events import HostEvents
 from session_host.timers import ThreadTimers
 from tests.fakes import HostEventsWithoutSupervisor
+from tests.integration.services import Services
 from wacast.adapters.clock import SystemClock
-from wacast.bootstrap import Services
 from wacast.domain.accounts import Principal, Role
 from wacast.domain.campaigns import Audience, Campaign, CampaignDraft, DispatchJob
 from wacast.domain.messages import Message, MessageStatus
@@ -93,7 +93,7 @@ class CampaignWorld:
         for message in received:
             job = DispatchJob.model_validate(message.body)
             if job.type == "fire":
-                self.services.schedules.fire(job)
+                self.services.dispatcher.schedules.fire(job)
             else:
                 self.services.dispatch.handle(job, message.receive_count)
             self.services.queues.campaigns.delete(message)

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from local.inprocess import Roots, build_roots, provision
 from local.lambda_runtime import load_module
 from local.moto import MotoServer
-from local.stack import free_port, provision
+from local.stack import free_port
 from local.template import ROOT
-from wacast.bootstrap import Services, get_services
+from tests.integration.services import Services
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -27,21 +28,42 @@ def moto_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
-def services(moto_endpoint: str) -> Services:
-    """Fresh tables and queues for each test (a stack name of its own), and services bound to them."""
-    provision(
-        moto_endpoint,
-        f"it-{uuid.uuid4().hex[:10]}",
-        {"WACAST_SEND_WAIT_SECONDS": "0", "WACAST_DEFAULT_DRIVER": "simulated"},
-    )
-    return get_services()
+def roots(moto_endpoint: str) -> Roots:
+    """Fresh tables and queues for each test (a stack name of its own), and each deployable's root built
+    from the environment the template gives it."""
+    template = provision(moto_endpoint, f"it-{uuid.uuid4().hex[:10]}")
+    return build_roots(template, tuning={"WACAST_SEND_WAIT_SECONDS": "0"})
 
 
 @pytest.fixture
-def client(services: Services) -> TestClient:
-    """The API in-process (the same app Mangum wraps), bound to this test's tables and queues."""
-    app = load_module(ROOT / "functions/api", "app", "wacast_fn_ApiFunction").app
-    return TestClient(app)
+def services(roots: Roots) -> Services:
+    return Services(roots)
+
+
+def function_module(name: str) -> Any:
+    """A function's app module, loaded from its CodeUri as the local stack loads it."""
+    return load_module(ROOT / f"functions/{name}", "app", f"wacast_fn_{name.capitalize()}Function")
+
+
+@pytest.fixture
+def client(roots: Roots) -> Iterator[TestClient]:
+    """The API in-process (the same app Mangum wraps), bound to this test's api root."""
+    module = function_module("api")
+    from routes.deps import get_services
+
+    module.app.dependency_overrides[get_services] = lambda: roots.api
+    yield TestClient(module.app)
+    module.app.dependency_overrides.clear()
+
+
+@pytest.fixture(autouse=True)
+def _consumers_use_this_stack(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dispatcher, events and dlq handlers, invoked in-process, use this test's roots."""
+    if "roots" not in request.fixturenames:
+        return
+    roots: Roots = request.getfixturevalue("roots")
+    for name, root in (("dispatcher", roots.dispatcher), ("events", roots.events), ("dlq", roots.dlq)):
+        monkeypatch.setattr(function_module(name), "get_services", lambda root=root: root)
 
 
 def sqs_event(fixture: str, *bodies: dict[str, Any], source_queue: str | None = None) -> dict[str, Any]:

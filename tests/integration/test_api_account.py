@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from fastapi.testclient import TestClient
 
 from tests.integration.api_helpers import PASSWORD, error_of, register
-from wacast.bootstrap import Services
+from tests.integration.services import Services
 
 
 def add_member(client: TestClient, owner: dict[str, str], email: str = "member@example.com") -> dict[str, str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from tests.integration.api_helpers import error_of, register
-from wacast.bootstrap import Services
+from tests.integration.services import Services
 
 
 def contacts(client: TestClient, headers: dict[str, str], tag: str, count: int) -> None:

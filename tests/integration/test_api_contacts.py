@@ -14,8 +14,8 @@ from local.lambda_runtime import LambdaContext, load_handler
 from local.template import ROOT
 from tests.integration.api_helpers import error_of, register
 from tests.integration.conftest import sqs_event
-from wacast.adapters.dynamo.table import bind_table
-from wacast.bootstrap import Services
+from tests.integration.services import Services
+from wacast.adapters.dynamo.table import drop_connections
 
 
 def upload(client: TestClient, headers: dict[str, str], content: str | bytes) -> Any:
@@ -202,13 +202,16 @@ def test_a_file_over_the_size_limit_is_413(client: TestClient, monkeypatch: pyte
     assert all_contacts(client, headers) == []
 
 
-def test_when_dynamodb_is_unreachable_the_api_answers_503_not_500(client: TestClient, services: Services) -> None:
+def test_when_dynamodb_is_unreachable_the_api_answers_503_not_500(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     headers = register(client)  # a JWT: checking it needs no table
-    settings = services.settings
-    bind_table(settings.table_name, settings.region, "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9")  # nothing listens there
+    drop_connections()
     try:
         response = client.get("/api/contacts", headers=headers)
     finally:
-        bind_table(settings.table_name, settings.region, settings.aws_endpoint_url)
+        monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB")
+        drop_connections()
     assert response.status_code == 503 and error_of(response)["code"] == "unavailable"
     assert client.get("/api/contacts", headers=headers).status_code == 200

@@ -13,16 +13,15 @@ from hypothesis import HealthCheck, settings
 from local.lambda_runtime import load_module
 from local.template import ROOT
 from tests.integration.api_helpers import register
-from wacast.bootstrap import Services
 
 APP = load_module(ROOT / "functions/api", "app", "wacast_fn_ApiFunction").app
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 
 @pytest.fixture
-def signed_in(services: Services) -> dict[str, str]:
-    """An account with a contact and a template, and its owner's Authorization header."""
-    client = TestClient(APP)
+def signed_in(client: TestClient) -> dict[str, str]:
+    """An account with a contact and a template, and its owner's Authorization header (`client` binds
+    the app to this test's api root)."""
     headers = register(client, "fuzz@example.com")
     client.post("/api/contacts", json={"phone": "9876543210", "name": "Asha", "tags": ["vip"]}, headers=headers)
     client.post("/api/templates", json={"name": "T", "body": "Hi {{name|there}}"}, headers=headers)

@@ -3,22 +3,14 @@
 
 from __future__ import annotations
 
-import pytest
 from fastapi.testclient import TestClient
 
-from local.lambda_runtime import load_module
-from local.template import ROOT
 from session_host.__main__ import simulated_drivers
 from session_host.drivers.simulated import SimulatedConfig
 from session_host.host import SessionHost
+from tests.integration.services import Services
 from tests.integration.test_api_auth_messages import error_of, register
 from tests.integration.test_session_host import wait_until
-from wacast.bootstrap import Services
-
-
-@pytest.fixture
-def client(services: Services) -> TestClient:
-    return TestClient(load_module(ROOT / "functions/api", "app", "wacast_fn_ApiFunction").app)
 
 
 def test_link_a_sender_with_a_qr_code_then_log_it_out(client: TestClient, services: Services) -> None:
@@ -28,7 +20,9 @@ def test_link_a_sender_with_a_qr_code_then_log_it_out(client: TestClient, servic
     assert created.status_code == 201, created.text
     sender = created.json()
     assert sender["phone"] == "+919800000001" and sender["status"]["state"] == "new"
-    host = SessionHost(services, simulated_drivers(SimulatedConfig(auto_link=False, link_after_s=1.0)), wait_seconds=1)
+    host = SessionHost(
+        services.host, simulated_drivers(SimulatedConfig(auto_link=False, link_after_s=1.0)), wait_seconds=1
+    )
     host.start()
     try:
         assert client.post(f"/api/senders/{sender['id']}/link", headers=headers).status_code == 202

@@ -9,7 +9,7 @@ from collections import Counter
 
 from session_host.drivers.simulated import SimulatedConfig
 from tests.integration.campaign_world import CampaignWorld, S, counters_match
-from wacast.bootstrap import Services
+from tests.integration.services import Services
 from wacast.domain.campaigns import CampaignStatus
 
 CONTACTS = 1000

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.integration.campaign_world import CampaignWorld, S, counters_match
-from wacast.bootstrap import Services
+from tests.integration.services import Services
 from wacast.domain.campaigns import CampaignStatus
 from wacast.domain.errors import Conflict
 from wacast.domain.messages import message_id_for

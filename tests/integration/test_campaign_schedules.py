@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from local.scheduler import SchedulerEmulator
 from tests.integration.campaign_world import CampaignWorld, S
+from tests.integration.services import Services
 from wacast.adapters.aws import client
-from wacast.bootstrap import Services
 from wacast.domain.campaigns import CampaignStatus, DispatchJob
 from wacast.domain.errors import Conflict, ValidationFailed
 from wacast.domain.messages import message_id_for
@@ -30,15 +30,13 @@ def world(services: Services) -> Iterator[CampaignWorld]:
 
 def schedules(services: Services) -> list[str]:
     s = services.settings
-    listing = client("scheduler", s.region, s.aws_endpoint_url).list_schedules(GroupName=s.schedule_group)
+    listing = client("scheduler", s.region).list_schedules(GroupName=s.schedule_group)
     return sorted(x["Name"] for x in listing["Schedules"])
 
 
 def emulator(services: Services) -> SchedulerEmulator:
     s = services.settings
-    return SchedulerEmulator(
-        client("scheduler", s.region, s.aws_endpoint_url), client("sqs", s.region, s.aws_endpoint_url), s.schedule_group
-    )
+    return SchedulerEmulator(client("scheduler", s.region), client("sqs", s.region), s.schedule_group)
 
 
 def soon(seconds: int = 3600) -> datetime:
@@ -89,8 +87,8 @@ def test_a_one_time_schedule_fires_one_run_and_leaves_nothing_behind(world: Camp
     assert fired == 1 and schedules(world.services) == []  # ActionAfterCompletion=DELETE
     job = world.services.queues.campaigns.receive(wait_seconds=1)[0]
     # the same firing delivered twice starts one run
-    world.services.schedules.fire(DispatchJob.model_validate(job.body))
-    world.services.schedules.fire(DispatchJob.model_validate(job.body))
+    world.services.dispatcher.schedules.fire(DispatchJob.model_validate(job.body))
+    world.services.dispatcher.schedules.fire(DispatchJob.model_validate(job.body))
     world.services.queues.campaigns.delete(job)
     world.run_until(lambda: world.reload(campaign).status is C.COMPLETED)
 
@@ -147,12 +145,12 @@ def test_a_firing_whose_dispatch_job_was_lost_is_recovered_by_its_redelivery(wor
         scheduled_time="2099-01-01T00:00:00Z",
     )
     # given the firing started the run and then the process died before the dispatch job was sent
-    world.services.schedules.fire(job)
+    world.services.dispatcher.schedules.fire(job)
     lost = world.services.queues.campaigns.receive(wait_seconds=1)
     assert len(lost) == 1
     world.services.queues.campaigns.delete(lost[0])
     assert world.reload(campaign).status is C.RUNNING
     # when the firing is delivered again, the run is dispatched (once) and completes
-    world.services.schedules.fire(job)
+    world.services.dispatcher.schedules.fire(job)
     world.run_until(lambda: world.reload(campaign).status is C.COMPLETED)
     assert world.reload(campaign).run == 1 and len(world.sent_phones()) == 2

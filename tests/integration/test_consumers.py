@@ -9,7 +9,7 @@ import pytest
 from local.lambda_runtime import LambdaContext, load_handler
 from local.template import ROOT
 from tests.integration.conftest import sqs_event
-from wacast.bootstrap import Services
+from tests.integration.services import Services
 from wacast.domain.messages import Message, MessageStatus, StatusChange
 
 S = MessageStatus

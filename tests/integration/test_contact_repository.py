@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from wacast.bootstrap import Services
+from tests.integration.services import Services
 from wacast.domain.contacts import Contact, contact_id_for
 from wacast.domain.errors import Conflict, StaleState, ValidationFailed
 from wacast.domain.optout import OptOut

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.integration.services import Services
 from wacast.adapters.dynamo.campaigns import CampaignCountersModel, campaign_key
-from wacast.bootstrap import Services
 from wacast.domain.errors import StaleState
 from wacast.domain.messages import Message, MessageStatus, StatusChange
 

@@ -16,7 +16,7 @@ from local.pollers import sqs_event
 from local.template import ROOT
 from session_host.drivers.simulated import SimulatedConfig
 from tests.integration.campaign_world import CampaignWorld, S
-from wacast.bootstrap import Services
+from tests.integration.services import Services
 from wacast.domain.campaigns import CampaignStatus
 from wacast.domain.pacing import PacingPolicy, PacingPreset
 from wacast.services.delivery import Act
@@ -121,7 +121,7 @@ def test_transient_failures_end_in_the_dlq_and_the_dlq_function_marks_failed(ser
             "Body": json.dumps(dead[0].body),
             "Attributes": dead[0].attributes,
         }
-        arn = f"arn:aws:sqs:us-east-1:123456789012:{dlq.name}"
+        arn = dlq.arn()
         handler = load_handler(ROOT / "functions/dlq", "app.handler", "DlqFunction")
         assert handler(sqs_event([raw], arn, "us-east-1"), LambdaContext("dlq")) == {"batchItemFailures": []}
         message = world.messages(campaign)[0]
@@ -133,8 +133,22 @@ def test_transient_failures_end_in_the_dlq_and_the_dlq_function_marks_failed(ser
         world.close()
 
 
-def test_an_operator_redrives_a_dlq(world: CampaignWorld, client: TestClient, services: Services) -> None:
-    services.queues.dlqs["events"].send({"type": "sender_state", "note": "poison"})
-    moved = client.post("/api/admin/dlq/events/redrive", headers=auth(world)).json()
-    assert moved == {"queue": "events", "moved": 1}
-    assert [m.body["note"] for m in services.queues.events.receive(wait_seconds=1)] == ["poison"]
+def test_an_operator_redrives_a_dlq_with_one_sqs_move_task(
+    world: CampaignWorld, client: TestClient, services: Services
+) -> None:
+    # given two poison events in the events DLQ
+    for note in ("poison-1", "poison-2"):
+        services.queues.dlqs["events"].send({"type": "sender_state", "note": note})
+    # when an operator redrives it
+    started = client.post("/api/admin/dlq/events/redrive", headers=auth(world))
+    assert started.status_code == 202, started.text
+    assert started.json()["queue"] == "events" and started.json()["approximate_messages"] == 2
+    # then SQS moves both back to the events queue, and the redrive shows as completed
+    moved: list[str] = []
+    for _ in range(10):
+        moved += [m.body["note"] for m in services.queues.events.receive(wait_seconds=1)]
+        if len(moved) == 2:
+            break
+    assert sorted(moved) == ["poison-1", "poison-2"]
+    redrives = client.get("/api/admin/dlq/events/redrives", headers=auth(world)).json()
+    assert [(r["status"], r["moved"]) for r in redrives] == [("COMPLETED", 2)]

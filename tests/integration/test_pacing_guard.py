@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-from wacast.bootstrap import Services
+from tests.integration.services import Services
 from wacast.domain.pacing import PacingPolicy, PacingPreset, SendingWindow
 from wacast.domain.senders import Sender
 

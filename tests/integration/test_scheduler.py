@@ -6,32 +6,28 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from local.scheduler import SchedulerEmulator
+from tests.integration.services import Services
 from wacast.adapters.aws import client
-from wacast.adapters.scheduler import EventBridgeScheduler
-from wacast.bootstrap import Services
+from wacast.adapters.scheduler import EventBridgeScheduler, ScheduleTarget
 
 
 def adapter(services: Services) -> EventBridgeScheduler:
     s = services.settings
     return EventBridgeScheduler(
-        client("scheduler", s.region, s.aws_endpoint_url),
+        client("scheduler", s.region),
         s.schedule_group,
-        s.campaigns_queue_arn,
-        s.scheduler_role_arn,
-        s.scheduler_dlq_arn,
+        ScheduleTarget(s.campaigns_queue_arn, s.scheduler_role_arn, s.scheduler_dlq_arn),
     )
 
 
 def emulator(services: Services) -> SchedulerEmulator:
     s = services.settings
-    return SchedulerEmulator(
-        client("scheduler", s.region, s.aws_endpoint_url), client("sqs", s.region, s.aws_endpoint_url), s.schedule_group
-    )
+    return SchedulerEmulator(client("scheduler", s.region), client("sqs", s.region), s.schedule_group)
 
 
 def names(services: Services) -> list[str]:
     s = services.settings
-    listing = client("scheduler", s.region, s.aws_endpoint_url).list_schedules(GroupName=s.schedule_group)
+    listing = client("scheduler", s.region).list_schedules(GroupName=s.schedule_group)
     return [x["Name"] for x in listing["Schedules"]]
 
 
@@ -41,9 +37,7 @@ def test_a_schedule_is_created_once_and_replaced_by_name(services: Services) -> 
     scheduler.put("campaign-c1", "at(2030-01-02T09:00:00)", "Asia/Kolkata", {"type": "fire", "campaign_id": "c1"})
     assert names(services) == ["campaign-c1"]
     s = services.settings
-    stored = client("scheduler", s.region, s.aws_endpoint_url).get_schedule(
-        Name="campaign-c1", GroupName=s.schedule_group
-    )
+    stored = client("scheduler", s.region).get_schedule(Name="campaign-c1", GroupName=s.schedule_group)
     assert stored["ScheduleExpression"] == "at(2030-01-02T09:00:00)"
     assert stored["FlexibleTimeWindow"] == {"Mode": "OFF"}
     assert stored["ActionAfterCompletion"] == "DELETE"

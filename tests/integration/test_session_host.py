@@ -9,7 +9,7 @@ import pytest
 from session_host.__main__ import simulated_drivers
 from session_host.drivers.simulated import SimulatedConfig
 from session_host.host import SessionHost
-from wacast.bootstrap import Services
+from tests.integration.services import Services
 from wacast.domain.accounts import Principal, Role
 from wacast.domain.messages import MessageStatus
 
@@ -32,7 +32,7 @@ def owner(services: Services) -> Principal:
 
 
 def test_the_host_sends_the_outbox_and_publishes_receipts(services: Services, owner: Principal) -> None:
-    host = SessionHost(services, simulated_drivers(SimulatedConfig(delivered_after_s=(0.1, 0.2))), wait_seconds=1)
+    host = SessionHost(services.host, simulated_drivers(SimulatedConfig(delivered_after_s=(0.1, 0.2))), wait_seconds=1)
     host.start()
     try:
         message = services.messaging.send_direct(owner, "+919876543210", "hello")
@@ -52,7 +52,7 @@ def test_the_host_sends_the_outbox_and_publishes_receipts(services: Services, ow
 
 def test_stopping_the_host_leaves_nothing_claimed_but_unsent(services: Services, owner: Principal) -> None:
     # given a host slowed down by pacing, with a backlog on one sender
-    host = SessionHost(services, simulated_drivers(SimulatedConfig(latency_ms=(200, 300))), wait_seconds=1)
+    host = SessionHost(services.host, simulated_drivers(SimulatedConfig(latency_ms=(200, 300))), wait_seconds=1)
     sent = [services.messaging.send_direct(owner, f"+9198765432{i:02d}", "hi") for i in range(6)]
     host.start()
     assert wait_until(lambda: any((m := services.messages.get(x.id)) and m.status is S.SENT for x in sent))

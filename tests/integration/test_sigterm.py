@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.integration.services import Services
 from tests.integration.test_session_host import owner, wait_until  # noqa: F401 - the fixture
-from wacast.bootstrap import Services
 from wacast.domain.accounts import Principal
 from wacast.domain.messages import MessageStatus
 
@@ -18,15 +18,20 @@ S = MessageStatus
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_sigterm_leaves_nothing_claimed_but_unsent(services: Services, owner: Principal) -> None:  # noqa: F811
+def test_sigterm_leaves_nothing_claimed_but_unsent(
+    services: Services,
+    owner: Principal,  # noqa: F811
+    tmp_path: Path,
+) -> None:
     # given a backlog on one sender (balanced pacing: one send every ~0.3 s here)
     sent = [services.messaging.send_direct(owner, f"+9198765432{i:02d}", "hi") for i in range(8)]
-    env = {
-        **os.environ,
-        "PYTHONPATH": f"{ROOT / 'layers/common'}:{ROOT}",
-        "DELAY_BALANCED": "300",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-    }
+    # and the host's process with exactly its container's environment from template.yaml
+    host_env = services.roots.deployables["SessionHost"].process_environment(
+        "us-east-1",
+        os.environ["AWS_ENDPOINT_URL"],
+        {"WACAST_SESSION_STORE": str(tmp_path), "WACAST_HEARTBEAT_FILE": str(tmp_path / "heartbeat")},
+    )
+    env = {**host_env, "PATH": os.environ["PATH"], "DELAY_BALANCED": "300", "POWERTOOLS_LOG_LEVEL": "WARNING"}
     host = subprocess.Popen(
         [sys.executable, "-m", "session_host", "--driver", "simulated", "--wait-seconds", "1"],
         cwd=ROOT,

@@ -49,5 +49,9 @@ def test_the_task_definition_matches_the_images() -> None:
     assert env["WEBJS_HOST"] == "127.0.0.1" and env["PUPPETEER_EXECUTABLE_PATH"] == "/usr/bin/chromium"
     assert {s["Name"] for s in webjs["Secrets"]} == {"WEBJS_SECRET"}
     assert {s["Name"] for s in host["Secrets"]} == {"WACAST_WEBJS_SECRET"}
-    assert "HealthCheck" not in host  # the host opens no port; ECS watches the process
+    # the host opens no port: its health check is the outbox consumer's heartbeat file
+    assert host["HealthCheck"]["Command"][:4] == ["CMD", "python", "-m", "session_host.health"]
+    assert host["HealthCheck"]["StartPeriod"] >= 60
+    host_env = {e["Name"]: e["Value"] for e in host["Environment"]}
+    assert host_env["WACAST_HEARTBEAT_FILE"].startswith("/tmp/")
     assert webjs["HealthCheck"]["Command"][0] == "CMD"

@@ -8,7 +8,7 @@ import re
 from functools import cache
 from typing import Any
 
-from local.template import translate
+from local.template import ROOT, translate
 from wacast import observability as obs
 
 
@@ -46,10 +46,10 @@ def test_lambda_consumed_queues_have_visibility_of_six_times_the_function_timeou
 
 
 def test_the_outbox_visibility_outlasts_a_send_lease() -> None:
-    from wacast.settings import Settings
+    from wacast.settings import SessionHostSettings
 
     outbox = cfn()["Resources"]["OutboxQueue"]["Properties"]
-    assert outbox["VisibilityTimeout"] > Settings().lease_seconds
+    assert outbox["VisibilityTimeout"] > SessionHostSettings.model_fields["lease_seconds"].default
 
 
 def test_the_table_has_pitr_ttl_and_on_demand_billing() -> None:
@@ -93,7 +93,9 @@ def test_the_dashboard_shows_exactly_the_metrics_the_code_emits() -> None:
     dimensions = dict(shown)
     assert dimensions[obs.MESSAGES_SENT] == {"Driver", "service"}
     assert dimensions[obs.MESSAGES_FAILED] == {"Reason", "service"}
-    assert all(dims == {"service"} for name, dims in shown if name not in (obs.MESSAGES_SENT, obs.MESSAGES_FAILED))
+    assert dimensions[obs.BATCH_ITEM_FAILURES] == {"Function", "service"}
+    per_kind = (obs.MESSAGES_SENT, obs.MESSAGES_FAILED, obs.BATCH_ITEM_FAILURES)
+    assert all(dims == {"service"} for name, dims in shown if name not in per_kind)
 
 
 def test_emitted_metrics_carry_the_dimensions_the_dashboard_expects() -> None:
@@ -107,16 +109,39 @@ def test_emitted_metrics_carry_the_dimensions_the_dashboard_expects() -> None:
     assert {(n, frozenset(d)) for n, _, _, d in sink.points} <= _dashboard_metrics()
 
 
-def test_alarms_cover_dlqs_outbox_age_and_function_errors() -> None:
+def test_alarms_fire_on_every_dlq_the_outbox_age_function_errors_api_5xx_and_failed_batch_items() -> None:
     alarms = resources("AWS::CloudWatch::Alarm")
-    dlq_alarms = {
-        a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+    mappings = resources("AWS::Lambda::EventSourceMapping").values()
+    drained = {m["Properties"]["EventSourceArn"]["Fn::GetAtt"][0] for m in mappings}
+    by_queue = {
+        a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]: a["Properties"]["MetricName"]
         for a in alarms.values()
-        if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+        if a["Properties"].get("Namespace") == "AWS/SQS"
+        and a["Properties"]["MetricName"] != "ApproximateAgeOfOldestMessage"
     }
-    assert {"CampaignsDLQ", "OutboxDLQ", "EventsDLQ", "ControlDLQ"} <= dlq_alarms
+    dlqs = {k for k in resources("AWS::SQS::Queue") if k.endswith("DLQ")}
+    assert set(by_queue) == dlqs
+    for queue, metric in by_queue.items():
+        # a DLQ the dlq function drains at once never shows visible messages: alarm on what it received
+        expected = "NumberOfMessagesReceived" if queue in drained else "ApproximateNumberOfMessagesVisible"
+        assert metric == expected, queue
     assert any(a["Properties"].get("MetricName") == "ApproximateAgeOfOldestMessage" for a in alarms.values())
     errors = alarms["FunctionErrorsAlarm"]["Properties"]["Metrics"]
     assert {m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Ref"] for m in errors if "MetricStat" in m} == set(
         resources("AWS::Lambda::Function")
     )
+    api = alarms["ApiServerErrorsAlarm"]["Properties"]
+    assert (api["Namespace"], api["MetricName"], api["Dimensions"][0]["Value"]) == (
+        "AWS/ApiGateway",
+        "5xx",
+        {"Ref": "HttpApi"},
+    )
+    batch = alarms["BatchItemFailuresAlarm"]["Properties"]["Metrics"]
+    watched = {
+        {d["Name"]: d["Value"] for d in m["MetricStat"]["Metric"]["Dimensions"]}["Function"]
+        for m in batch
+        if "MetricStat" in m and m["MetricStat"]["Metric"]["MetricName"] == obs.BATCH_ITEM_FAILURES
+    }
+    assert watched == {"dispatcher", "events", "dlq"}  # the names functions/*/app.py pass to consume()
+    for name in watched:
+        assert f'function="{name}"' in (ROOT / f"functions/{name}/app.py").read_text()

@@ -24,6 +24,7 @@ from wacast.services.auth import AuthService
 from wacast.services.contacts import ContactService
 from wacast.services.optouts import OptOutService
 from wacast.services.receipts import EventsService, IncomingEvent
+from wacast.services.registration import Registration
 from wacast.services.templates import TemplateService
 
 PASSWORD = "a-long-password"
@@ -36,8 +37,9 @@ class World:
         self.keys = ApiKeyService(InMemoryApiKeys(), self.clock)
         self.attempts = InMemoryLoginAttempts(max_attempts=5, window_seconds=900)
         tokens = TokenService("s" * 40, timedelta(hours=1))
+        registration = Registration(self.accounts, InMemorySenders(), self.clock, "simulated")
         self.auth = AuthService(
-            self.accounts, InMemorySenders(), tokens, self.keys, self.attempts, self.clock, "simulated"
+            self.accounts, tokens, self.keys, self.attempts, self.clock, registration, registration_open=True
         )
         self.contacts = InMemoryContacts()
         self.optouts = InMemoryOptOuts(self.contacts)
@@ -178,3 +180,17 @@ def test_templates_preview_for_a_contact_and_builtins_are_read_only() -> None:
         world.templates.update(world.owner, "builtin_welcome", name="Mine", body=None)
     with pytest.raises(Forbidden):
         world.templates.delete(world.owner, "builtin_welcome")
+
+
+def test_closed_registration_refuses_sign_up_but_the_operator_can_create_an_owner() -> None:
+    # given an installation whose sign-up is closed (the default on AWS)
+    world = World()
+    world.auth.registration_open = False
+    # when a stranger signs up, then the operator's command creates an owner
+    with pytest.raises(Forbidden):
+        world.auth.register("stranger@example.com", PASSWORD, "Stranger")
+    account, owner = world.auth.registration.create_owner("first@example.com", PASSWORD, "First")
+    # then only the operator's owner exists, and can sign in
+    assert world.accounts.get_user_by_email("stranger@example.com") is None
+    session = world.auth.login("first@example.com", PASSWORD)
+    assert (session.account.id, session.user.role) == (account.id, Role.OWNER) and owner.email == "first@example.com"

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from wacast.bootstrap import Services, get_services
+from wacast.bootstrap import ApiServices, build_api
 from wacast.domain.accounts import API_KEY_PREFIX, Principal
 from wacast.domain.errors import Unauthorized
+from wacast.settings import ApiSettings
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT from /api/auth/login, or an API key (wck_...)")
 _api_key = APIKeyHeader(name="X-Api-Key", auto_error=False, description="An API key from /api/auth/api-keys")
 
-ServicesDep = Annotated[Services, Depends(get_services)]
+
+@lru_cache(maxsize=1)
+def get_services() -> ApiServices:
+    """The API's root, built at the first request (cold start), never at import."""
+    return build_api(ApiSettings.load())
+
+
+ServicesDep = Annotated[ApiServices, Depends(get_services)]
 
 
 def current_principal(

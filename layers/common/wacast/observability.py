@@ -24,6 +24,7 @@ DELIVERED = "Delivered"
 READ = "Read"
 SEND_LATENCY = "SendLatency"
 SENDER_CIRCUIT_OPEN = "SenderCircuitOpen"
+BATCH_ITEM_FAILURES = "BatchItemFailures"
 
 ALL_METRICS = (
     MESSAGES_SENT,
@@ -35,6 +36,7 @@ ALL_METRICS = (
     READ,
     SEND_LATENCY,
     SENDER_CIRCUIT_OPEN,
+    BATCH_ITEM_FAILURES,
 )
 
 

@@ -40,10 +40,25 @@ class QueueDepth:
     delayed: int
 
 
+@dataclass(frozen=True)
+class MoveTask:
+    """A redrive of a dead-letter queue (an SQS message move task), as SQS reports it."""
+
+    status: str  # RUNNING, CANCELLING, CANCELLED, COMPLETED or FAILED
+    moved: int
+    to_move: int | None  # counted when the task started; None until SQS has
+    started_at: datetime
+    task_handle: str | None  # only while RUNNING
+    destination_arn: str | None
+    failure_reason: str | None = None  # only when FAILED
+
+
 class Queue(Protocol):
     """An SQS queue, seen from producers and consumers."""
 
     name: str
+
+    def arn(self) -> str: ...
 
     def send(self, body: Mapping[str, Any], delay_seconds: int = 0) -> None: ...
 
@@ -58,6 +73,16 @@ class Queue(Protocol):
     def change_visibility(self, message: QueueMessage, seconds: int) -> None: ...
 
     def depth(self) -> QueueDepth: ...
+
+
+class DeadLetterQueue(Queue, Protocol):
+    """A queue that dead-lettered messages land in, and that an operator can move back to their source."""
+
+    def start_redrive(self, destination: Queue, max_per_second: int | None = None) -> str:
+        """Start moving every message to `destination` (in the background); returns the task handle."""
+        ...
+
+    def redrives(self, max_results: int = 10) -> list[MoveTask]: ...
 
 
 class MessageRepository(Protocol):

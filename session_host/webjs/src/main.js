@@ -3,6 +3,7 @@
 // LocalAuth session per sender under WEBJS_AUTH_DIR, and the HTTP API on 127.0.0.1:3001.
 
 const { EventBuffer } = require('./events');
+const { clearStaleLocks } = require('./locks');
 const { createServer } = require('./server');
 const { SessionManager } = require('./sessions');
 
@@ -34,7 +35,7 @@ function log(message, fields = {}) {
   process.stdout.write(`${JSON.stringify({ level: 'INFO', service: 'webjs', message, ...fields })}\n`);
 }
 
-function main() {
+async function main() {
   let settings;
   try {
     settings = config();
@@ -42,6 +43,8 @@ function main() {
     process.stderr.write(`${err.message}\n`);
     process.exit(2);
   }
+  // Before any session is opened: a killed task leaves Chromium's Singleton* locks behind (locks.js).
+  await clearStaleLocks(settings.authDir, { log });
   const events = new EventBuffer();
   const sessions = new SessionManager({ clientFactory: realClientFactory(settings), events, authDir: settings.authDir, log });
   sessions.MessageMedia = require('whatsapp-web.js').MessageMedia;
@@ -58,6 +61,11 @@ function main() {
   process.on('SIGINT', shutdown);
 }
 
-if (require.main === module) main();
+if (require.main === module) {
+  main().catch((err) => {
+    process.stderr.write(`${err.stack || err.message}\n`);
+    process.exit(1);
+  });
+}
 
 module.exports = { config, realClientFactory };

@@ -1,28 +1,33 @@
-"""Metrics from a long-running process (the session host): aggregated in memory, sent with
-PutMetricData once a minute. Lambda functions use EMF on stdout instead."""
+"""Metrics from a long-running process (the session host): collected in memory, sent with
+PutMetricData once a minute. Lambda functions use EMF on stdout instead.
+
+Data points go out as raw values (`Values` + `Counts`), not statistic sets, so that CloudWatch can
+compute percentiles (the dashboard's SendLatency p50/p99) from them."""
 
 from __future__ import annotations
 
+import math
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from typing import Any
-
-from botocore.exceptions import BotoCoreError, ClientError
 
 from wacast.observability import NAMESPACE, logger
 
 _Key = tuple[str, str, tuple[tuple[str, str], ...]]
 
+MAX_VALUES_PER_DATUM = 150  # PutMetricData: at most 150 distinct values in one MetricDatum
+DATA_PER_REQUEST = 20  # well under the 1,000 data and 1 MB per request, even with 150 values each
+
 
 class CloudWatchMetricsSink:
-    """A MetricsSink that batches data points into statistic sets and flushes them periodically."""
+    """A MetricsSink that keeps each minute's data points and flushes them as raw values (percentile-capable)."""
 
     def __init__(self, client: Any, namespace: str = NAMESPACE, flush_every: float = 60.0) -> None:
         self.client = client
         self.namespace = namespace
         self.flush_every = flush_every
-        self._stats: dict[_Key, list[float]] = defaultdict(list)
+        self._points: defaultdict[_Key, Counter[float]] = defaultdict(Counter)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="metrics-flush", daemon=True)
@@ -32,36 +37,48 @@ class CloudWatchMetricsSink:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
         self.flush()
 
     def put(self, name: str, value: float, unit: str, dimensions: dict[str, str]) -> None:
+        if not math.isfinite(value):  # CloudWatch rejects the whole request for one NaN or infinity
+            logger.warning("dropping a metric value CloudWatch cannot take", metric=name, value=str(value))
+            return
         with self._lock:
-            self._stats[(name, unit, tuple(sorted(dimensions.items())))].append(value)
+            self._points[(name, unit, tuple(sorted(dimensions.items())))][float(value)] += 1
 
     def flush(self) -> None:
+        """Send what was collected since the last flush. A failed request is logged and its data dropped."""
         with self._lock:
-            stats, self._stats = self._stats, defaultdict(list)
-        data = [
-            {
-                "MetricName": name,
-                "Unit": unit,
-                "Dimensions": [{"Name": k, "Value": v} for k, v in dims],
-                "Timestamp": datetime.now(UTC),
-                "StatisticValues": {
-                    "SampleCount": float(len(values)),
-                    "Sum": float(sum(values)),
-                    "Minimum": float(min(values)),
-                    "Maximum": float(max(values)),
-                },
-            }
-            for (name, unit, dims), values in stats.items()
-        ]
-        for start in range(0, len(data), 500):  # PutMetricData takes up to 1000 data points
+            points, self._points = self._points, defaultdict(Counter)
+        data = self._metric_data(points, datetime.now(UTC))
+        for start in range(0, len(data), DATA_PER_REQUEST):
+            batch = data[start : start + DATA_PER_REQUEST]
             try:
-                self.client.put_metric_data(Namespace=self.namespace, MetricData=data[start : start + 500])
-            except (ClientError, BotoCoreError):
-                logger.exception("could not put metrics; dropping this minute's data points")
+                self.client.put_metric_data(Namespace=self.namespace, MetricData=batch)
+            except Exception:  # never let metrics kill the flush thread or the caller of stop()
+                logger.exception("could not put metrics; dropping these data points", data=len(batch))
+
+    @staticmethod
+    def _metric_data(points: dict[_Key, Counter[float]], timestamp: datetime) -> list[dict[str, Any]]:
+        """One MetricDatum per metric and dimensions, split in chunks of at most 150 distinct values."""
+        data: list[dict[str, Any]] = []
+        for (name, unit, dims), counts in points.items():
+            values = sorted(counts)
+            for start in range(0, len(values), MAX_VALUES_PER_DATUM):
+                chunk = values[start : start + MAX_VALUES_PER_DATUM]
+                data.append(
+                    {
+                        "MetricName": name,
+                        "Unit": unit,
+                        "Dimensions": [{"Name": k, "Value": v} for k, v in dims],
+                        "Timestamp": timestamp,
+                        "Values": chunk,
+                        "Counts": [float(counts[value]) for value in chunk],
+                    }
+                )
+        return data
 
     def _run(self) -> None:
         while not self._stop.wait(self.flush_every):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,15 +17,25 @@ from wacast.domain.errors import Unavailable
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
 
 
-class EventBridgeScheduler:
-    """Creates, replaces and deletes campaign schedules. Takes its client in the constructor."""
+@dataclass(frozen=True)
+class ScheduleTarget:
+    """Where schedules put their job (the campaigns queue), the role Scheduler assumes, and its DLQ."""
 
-    def __init__(self, client: Any, group: str, target_arn: str, role_arn: str, dlq_arn: str | None) -> None:
+    arn: str
+    role_arn: str
+    dlq_arn: str | None = None
+
+
+class EventBridgeScheduler:
+    """Creates, replaces and deletes campaign schedules. Takes its client in the constructor.
+
+    A deployable that only deletes schedules (the dispatcher, once a one-time schedule fired) builds it
+    without a target, and needs neither the target queue nor the role it would pass."""
+
+    def __init__(self, client: Any, group: str, target: ScheduleTarget | None = None) -> None:
         self.client = client
         self.group = group
-        self.target_arn = target_arn
-        self.role_arn = role_arn
-        self.dlq_arn = dlq_arn
+        self.target = target
 
     def put(
         self,
@@ -36,15 +47,17 @@ class EventBridgeScheduler:
         end: datetime | None = None,
     ) -> None:
         """Create the schedule, or replace it if one of that name exists (names are deterministic)."""
+        if self.target is None:
+            raise RuntimeError("this scheduler was built without a target: it can only delete schedules")
         one_time = expression.startswith("at(")
         target: dict[str, Any] = {
-            "Arn": self.target_arn,
-            "RoleArn": self.role_arn,
+            "Arn": self.target.arn,
+            "RoleArn": self.target.role_arn,
             "Input": json.dumps({**payload, "scheduled_time": SCHEDULED_TIME}),
             "RetryPolicy": {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 10},
         }
-        if self.dlq_arn:
-            target["DeadLetterConfig"] = {"Arn": self.dlq_arn}
+        if self.target.dlq_arn:
+            target["DeadLetterConfig"] = {"Arn": self.target.dlq_arn}
         request: dict[str, Any] = {
             "Name": name,
             "GroupName": self.group,

@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from wacast.domain.errors import Unavailable
-from wacast.ports import QueueDepth, QueueMessage
+from wacast.domain.errors import Conflict, Unavailable
+from wacast.ports import MoveTask, Queue, QueueDepth, QueueMessage
 
 MAX_DELAY_SECONDS = 900  # SQS DelaySeconds maximum
 BATCH = 10  # SQS batch maximum
+MAX_MOVE_RATE = 500  # StartMessageMoveTask's MaxNumberOfMessagesPerSecond maximum
+MAX_MOVE_TASKS = 10  # ListMessageMoveTasks' MaxResults maximum
+# SQS refuses a second active move task on a source with InvalidParameterValue and this message.
+_TASK_ALREADY_RUNNING = "already a task running"
+
+
+def _error_details(exc: ClientError | BotoCoreError) -> dict[str, str] | None:
+    if not isinstance(exc, ClientError):
+        return None
+    error = exc.response.get("Error", {})
+    return {"code": str(error.get("Code", "")), "message": str(error.get("Message", ""))}
 
 
 class SqsQueue:
@@ -22,6 +34,7 @@ class SqsQueue:
         self.url = queue_url
         self.name = queue_url.rsplit("/", 1)[-1]
         self._sqs = client
+        self._arn: str | None = None
 
     def send(self, body: Mapping[str, Any], delay_seconds: int = 0) -> None:
         self.send_batch([(body, delay_seconds)])
@@ -91,3 +104,58 @@ class SqsQueue:
             raise Unavailable(f"could not read the depth of the {self.name} queue") from exc
         visible, in_flight, delayed = (int(attrs.get(n, 0)) for n in names)
         return QueueDepth(visible=visible, in_flight=in_flight, delayed=delayed)
+
+    def arn(self) -> str:
+        """The queue's ARN, asked of SQS once (no account id or partition is assumed)."""
+        if self._arn is None:
+            try:
+                attrs = self._sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]
+            except (ClientError, BotoCoreError) as exc:
+                raise Unavailable(f"could not read the ARN of the {self.name} queue") from exc
+            self._arn = str(attrs["QueueArn"])
+        return self._arn
+
+    def start_redrive(self, destination: Queue, max_per_second: int | None = None) -> str:
+        """Move every message of this queue (a dead-letter queue) to `destination` with one SQS message move
+        task, which runs in the background. Returns the task handle. Conflict if a task already runs on
+        this queue; Unavailable for any other refusal (e.g. this queue is no dead-letter queue)."""
+        source_arn = self.arn()
+        params: dict[str, Any] = {"SourceArn": source_arn, "DestinationArn": destination.arn()}
+        if max_per_second is not None:
+            params["MaxNumberOfMessagesPerSecond"] = max(1, min(MAX_MOVE_RATE, int(max_per_second)))
+        try:
+            response = self._sqs.start_message_move_task(**params)
+        except (ClientError, BotoCoreError) as exc:
+            details = _error_details(exc)
+            if details and _TASK_ALREADY_RUNNING in details["message"].lower():
+                raise Conflict(
+                    f"a redrive of the {self.name} queue is already running; wait for it to finish",
+                    details=details,
+                ) from exc
+            raise Unavailable(f"could not start moving messages from the {self.name} queue", details=details) from exc
+        return str(response["TaskHandle"])
+
+    def redrives(self, max_results: int = MAX_MOVE_TASKS) -> list[MoveTask]:
+        """The most recent message move tasks out of this queue, newest first (SQS keeps ten)."""
+        try:
+            response = self._sqs.list_message_move_tasks(
+                SourceArn=self.arn(), MaxResults=max(1, min(MAX_MOVE_TASKS, max_results))
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise Unavailable(
+                f"could not list the redrives of the {self.name} queue", details=_error_details(exc)
+            ) from exc
+        return [
+            MoveTask(
+                status=str(r["Status"]),
+                moved=int(r.get("ApproximateNumberOfMessagesMoved", 0)),
+                to_move=int(r["ApproximateNumberOfMessagesToMove"])
+                if "ApproximateNumberOfMessagesToMove" in r
+                else None,
+                started_at=datetime.fromtimestamp(int(r.get("StartedTimestamp", 0)) / 1000, tz=UTC),
+                task_handle=r.get("TaskHandle"),
+                destination_arn=r.get("DestinationArn"),
+                failure_reason=r.get("FailureReason"),
+            )
+            for r in response.get("Results", [])
+        ]

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import math
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 from wacast.domain.accounts import API_KEY_PREFIX, Account, Principal, Role, User
 from wacast.domain.errors import Forbidden, RateLimited, Unauthorized
-from wacast.domain.senders import Sender, SenderState
-from wacast.ports import AccountRepository, Clock, LoginAttempts, SenderRepository
+from wacast.ports import AccountRepository, Clock, LoginAttempts
 from wacast.security import TokenService, hash_password, verify_password
 from wacast.services.apikeys import ApiKeyService
+from wacast.services.registration import Registration, new_id
 
 
 @dataclass(frozen=True)
@@ -23,10 +22,6 @@ class Session:
     account: Account
 
 
-def new_id(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:20]}"
-
-
 class AuthService:
     """Accounts and their users: register, add users, log in (rate-limited per email), and resolve a
     bearer token or an API key to a Principal."""
@@ -34,35 +29,30 @@ class AuthService:
     def __init__(
         self,
         accounts: AccountRepository,
-        senders: SenderRepository,
         tokens: TokenService,
         api_keys: ApiKeyService,
         attempts: LoginAttempts,
         clock: Clock,
-        default_driver: str,
+        registration: Registration,
+        *,
+        registration_open: bool,
     ) -> None:
         self.accounts = accounts
-        self.senders = senders
         self.tokens = tokens
         self.api_keys = api_keys
         self.attempts = attempts
         self.clock = clock
-        self.default_driver = default_driver
+        self.registration = registration
+        self.registration_open = registration_open
 
     def register(self, email: str, password: str, account_name: str) -> Session:
-        now = self.clock.now()
-        account = Account(id=new_id("acct"), name=account_name, created_at=now)
-        owner = User(
-            id=new_id("user"),
-            account_id=account.id,
-            email=email.lower(),
-            role=Role.OWNER,
-            password_hash=hash_password(password),
-            created_at=now,
-        )
-        self.accounts.create_with_owner(account, owner)
-        if self.default_driver == "simulated":
-            account = self._give_simulated_sender(account, now)
+        """Sign-up: a new account with its owner, signed in. Refused when registration is closed."""
+        if not self.registration_open:
+            raise Forbidden(
+                "sign-up is closed on this installation: ask its operator for an account "
+                "(the first owner is created with `make owner`)"
+            )
+        account, owner = self.registration.create_owner(email, password, account_name)
         return self._session(owner, account)
 
     def add_user(self, principal: Principal, email: str, password: str, role: Role) -> User:
@@ -119,20 +109,3 @@ class AuthService:
         principal = Principal(account_id=account.id, user_id=user.id, role=user.role, email=user.email)
         token, expires = self.tokens.issue(principal, self.clock.now())
         return Session(token=token, expires_at=expires, user=user, account=account)
-
-    def _give_simulated_sender(self, account: Account, now: datetime) -> Account:
-        """Local runs: a new account gets a connected simulated sender as its default, to send at once."""
-        sender = Sender(
-            id=new_id("sndr"),
-            account_id=account.id,
-            phone="+10000000000",
-            display_name="Simulated sender",
-            drivers=["simulated"],
-            state=SenderState.CONNECTED,
-            state_since=now,
-            created_at=now,
-        )
-        self.senders.create(sender)
-        account = account.model_copy(update={"default_sender_id": sender.id})
-        self.accounts.save(account)
-        return account

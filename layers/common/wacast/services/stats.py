@@ -12,7 +12,16 @@ from wacast.domain.campaigns import Campaign, CampaignStatus, Counters
 from wacast.domain.errors import Forbidden, NotFound
 from wacast.domain.messages import Message, MessageStatus
 from wacast.domain.pacing import PacerState, PacingPlanner, PresetGaps, within_floor
-from wacast.ports import CampaignRepository, Clock, MessageRepository, Queue, QueueDepth, SenderRepository
+from wacast.ports import (
+    CampaignRepository,
+    Clock,
+    DeadLetterQueue,
+    MessageRepository,
+    MoveTask,
+    Queue,
+    QueueDepth,
+    SenderRepository,
+)
 from wacast.services.dispatch import pacer_seed
 
 ETA_HORIZON = timedelta(days=366)
@@ -141,29 +150,35 @@ class StatsService:
         return times[-1] if times else None
 
 
-class OperationsService:
-    """Operator actions on the queues: redrive a dead-letter queue into its source queue."""
+class RedriveStarted(BaseModel):
+    queue: str
+    task_handle: str
+    #: Messages in the dead-letter queue when the move started (SQS moves them in the background).
+    approximate_messages: int
 
-    def __init__(self, sources: dict[str, Queue], dlqs: dict[str, Queue], operators: list[str]) -> None:
+
+class OperationsService:
+    """Operator actions on the queues: redrive a dead-letter queue into its source queue, with SQS's own
+    message move task (it moves in the background; nothing here receives from a DLQ)."""
+
+    def __init__(self, sources: dict[str, Queue], dlqs: dict[str, DeadLetterQueue], operators: list[str]) -> None:
         self.sources = sources
         self.dlqs = dlqs
         self.operators = operators
 
-    def redrive(self, principal: Principal, name: str, max_messages: int) -> int:
+    def redrive(self, principal: Principal, name: str, max_per_second: int | None = None) -> RedriveStarted:
+        dlq, source = self._pair(principal, name)
+        waiting = dlq.depth()
+        handle = dlq.start_redrive(source, max_per_second)
+        return RedriveStarted(queue=name, task_handle=handle, approximate_messages=waiting.visible + waiting.in_flight)
+
+    def redrives(self, principal: Principal, name: str) -> list[MoveTask]:
+        dlq, _ = self._pair(principal, name)
+        return dlq.redrives()
+
+    def _pair(self, principal: Principal, name: str) -> tuple[DeadLetterQueue, Queue]:
         if not principal.can_manage or ("*" not in self.operators and principal.account_id not in self.operators):
             raise Forbidden("only operators may redrive dead-letter queues")
         if name not in self.dlqs or name not in self.sources:
             raise NotFound(f"no dead-letter queue named {name!r}", details={"field": "queue"})
-        dlq, source = self.dlqs[name], self.sources[name]
-        moved = 0
-        for _ in range(max_messages // 10 + 1):  # bounded
-            batch = dlq.receive(max_messages=min(10, max_messages - moved), wait_seconds=0)
-            if not batch:
-                break
-            source.send_batch([(m.body, 0) for m in batch])
-            for message in batch:
-                dlq.delete(message)
-            moved += len(batch)
-            if moved >= max_messages:
-                break
-        return moved
+        return self.dlqs[name], self.sources[name]

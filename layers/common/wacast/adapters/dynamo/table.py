@@ -1,6 +1,7 @@
 """The single table: the base model every entity model derives from, its GSIs, and its binding.
 
-The table name, endpoint and region are bound in one place, `bind_table`, from settings.
+The table name and region are bound in one place, `bind_table`, from settings. The endpoint is
+botocore's own (`AWS_ENDPOINT_URL_DYNAMODB` or `AWS_ENDPOINT_URL` when set).
 """
 
 from __future__ import annotations
@@ -59,14 +60,18 @@ class TableModel(Model):
     expires_at = NumberAttribute(null=True)
 
 
-def bind_table(table_name: str, region: str, endpoint_url: str | None) -> None:
+def bind_table(table_name: str, region: str) -> None:
     """Point every model at the configured table. Call once per process, from bootstrap."""
     meta = TableModel.Meta
-    if (meta.table_name, meta.region, meta.host) == (table_name, region, endpoint_url):
+    if (meta.table_name, meta.region) == (table_name, region):
         return
     meta.table_name = table_name
     meta.region = region
-    meta.host = endpoint_url
+    drop_connections()
+
+
+def drop_connections() -> None:
+    """Forget every model's connection: the next call makes a new one (with the endpoint botocore reads now)."""
     stack: list[type[Model]] = [TableModel]
     while stack:
         cls = stack.pop()

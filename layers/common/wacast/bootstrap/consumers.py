@@ -1,0 +1,103 @@
+"""The roots of the SQS consumer functions: dispatcher, events and dlq. None of them reads a secret."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wacast.adapters.aws import client
+from wacast.adapters.clock import SystemClock
+from wacast.adapters.dynamo.accounts import DynamoAccountRepository
+from wacast.adapters.dynamo.campaigns import DynamoCampaignRepository, DynamoCampaignStates
+from wacast.adapters.dynamo.contacts import DynamoContactRepository
+from wacast.adapters.dynamo.messages import DynamoMessageRepository
+from wacast.adapters.dynamo.optouts import DynamoOptOutRepository
+from wacast.adapters.dynamo.senders import DynamoSenderRepository
+from wacast.adapters.dynamo.templates import DynamoTemplateRepository
+from wacast.adapters.scheduler import EventBridgeScheduler
+from wacast.adapters.sqs import SqsQueue
+from wacast.bootstrap.shared import bind, presets_of
+from wacast.ports import Clock
+from wacast.services.audience import AudienceReader
+from wacast.services.campaigns import CampaignService
+from wacast.services.deadletters import DeadLetterService
+from wacast.services.dispatch import DispatchService
+from wacast.services.optouts import OptOutService
+from wacast.services.receipts import EventsService
+from wacast.services.schedules import ScheduleService
+from wacast.settings import DispatcherSettings, DlqSettings, EventsSettings
+
+
+@dataclass
+class DispatcherServices:
+    """The paced fan-out of campaign runs, and the firings of their schedules."""
+
+    settings: DispatcherSettings
+    dispatch: DispatchService
+    schedules: ScheduleService
+
+
+@dataclass
+class EventsServices:
+    """Receipts, incoming messages and sender state from the session host."""
+
+    settings: EventsSettings
+    events: EventsService
+
+
+@dataclass
+class DlqServices:
+    """Settles what the outbox and campaigns DLQs hold."""
+
+    settings: DlqSettings
+    deadletters: DeadLetterService
+
+
+def build_dispatcher(settings: DispatcherSettings, *, clock: Clock | None = None) -> DispatcherServices:
+    bind(settings)
+    clock = clock or SystemClock()
+    sqs = client("sqs", settings.region)
+    campaigns_queue, outbox = SqsQueue(settings.campaigns_queue_url, sqs), SqsQueue(settings.outbox_queue_url, sqs)
+    campaigns, campaign_states = DynamoCampaignRepository(), DynamoCampaignStates()
+    senders, templates = DynamoSenderRepository(), DynamoTemplateRepository()
+    audience = AudienceReader(DynamoContactRepository())
+    # A firing deletes its one-time schedule: no target, so no queue ARN or role to pass.
+    scheduler = EventBridgeScheduler(client("scheduler", settings.region), settings.schedule_group)
+    runs = CampaignService(
+        campaigns,
+        campaign_states,
+        DynamoAccountRepository(),
+        senders,
+        templates,
+        audience,
+        campaigns_queue,
+        scheduler,
+        clock,
+    )
+    dispatch = DispatchService(
+        campaigns,
+        campaign_states,
+        senders,
+        templates,
+        audience,
+        DynamoMessageRepository(),
+        DynamoOptOutRepository(),
+        outbox,
+        campaigns_queue,
+        clock,
+        presets_of(settings),
+    )
+    return DispatcherServices(settings, dispatch, ScheduleService(campaigns, runs, scheduler, clock))
+
+
+def build_events(settings: EventsSettings, *, clock: Clock | None = None) -> EventsServices:
+    bind(settings)
+    accounts = DynamoAccountRepository()
+    opt_outs = OptOutService(DynamoOptOutRepository(), accounts, clock or SystemClock())
+    events = EventsService(DynamoMessageRepository(), opt_outs, accounts, DynamoCampaignStates())
+    return EventsServices(settings, events)
+
+
+def build_dlq(settings: DlqSettings, *, clock: Clock | None = None) -> DlqServices:
+    bind(settings)
+    deadletters = DeadLetterService(DynamoMessageRepository(), DynamoCampaignStates(), clock or SystemClock())
+    return DlqServices(settings, deadletters)

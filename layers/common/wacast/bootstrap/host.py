@@ -1,0 +1,61 @@
+"""The session host's root: the outbox and control queues it consumes, the events queue it publishes
+to, and the message, sender, opt-out and campaign-state items it reads and writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wacast.adapters.aws import client
+from wacast.adapters.clock import SystemClock
+from wacast.adapters.dynamo.campaigns import DynamoCampaignStates
+from wacast.adapters.dynamo.messages import DynamoMessageRepository
+from wacast.adapters.dynamo.optouts import DynamoOptOutRepository
+from wacast.adapters.dynamo.pacing import DynamoPacingGuard
+from wacast.adapters.dynamo.senders import DynamoSenderRepository
+from wacast.adapters.events import QueueEventPublisher
+from wacast.adapters.sqs import SqsQueue
+from wacast.bootstrap.shared import bind, presets_of
+from wacast.ports import (
+    CampaignStates,
+    Clock,
+    EventPublisher,
+    MessageRepository,
+    OptOutRepository,
+    PacingGuard,
+    Queue,
+    SenderRepository,
+)
+from wacast.settings import SessionHostSettings
+
+
+@dataclass
+class SessionHostServices:
+    """The ports the session host (drivers, supervisor, delivery, consumers) is built on."""
+
+    settings: SessionHostSettings
+    clock: Clock
+    outbox: Queue
+    control: Queue
+    publisher: EventPublisher
+    messages: MessageRepository
+    senders: SenderRepository
+    optouts: OptOutRepository
+    campaign_states: CampaignStates
+    pacing_guard: PacingGuard
+
+
+def build_session_host(settings: SessionHostSettings, *, clock: Clock | None = None) -> SessionHostServices:
+    bind(settings)
+    sqs = client("sqs", settings.region)
+    return SessionHostServices(
+        settings=settings,
+        clock=clock or SystemClock(),
+        outbox=SqsQueue(settings.outbox_queue_url, sqs),
+        control=SqsQueue(settings.control_queue_url, sqs),
+        publisher=QueueEventPublisher(SqsQueue(settings.events_queue_url, sqs)),
+        messages=DynamoMessageRepository(),
+        senders=DynamoSenderRepository(),
+        optouts=DynamoOptOutRepository(),
+        campaign_states=DynamoCampaignStates(),
+        pacing_guard=DynamoPacingGuard(presets_of(settings)),
+    )

@@ -1,0 +1,125 @@
+"""`python -m local.run_deployable [--cold-start] SPEC.json`: one deployable of the local stack, in a
+process of its own (`--cold-start`: only build its composition root, as its first invocation would, and
+exit 0, or 1 with the reason: a missing variable, or a call its role may not make).
+
+The local stack starts one of these per deployable with exactly that resource's environment (the
+process's os.environ, set by the parent) and a launch spec. It installs the role's IAM guard before
+any AWS client exists, then runs the deployable as AWS would:
+- the api: its FastAPI app (the one Mangum wraps on Lambda) on uvicorn;
+- an SQS consumer: pollers playing its event-source mappings, calling its real handler;
+- the session host: `python -m session_host`'s own main(), with the given arguments.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from local.iam import Account, RoleGuard
+
+
+def install_guard(spec: dict[str, Any]) -> RoleGuard:
+    account = Account(spec["account"]["region"], spec["account"]["account_id"])
+    journal = Path(spec["journal"]) if spec.get("journal") else None
+    guard = RoleGuard(spec["role"], spec["policies"], account, journal)
+    guard.install()
+    return guard
+
+
+def run_api(spec: dict[str, Any]) -> None:
+    import uvicorn
+
+    from local.lambda_runtime import load_module
+
+    function = spec["function"]
+    module = load_module(
+        Path(function["code_dir"]), function["handler"].rpartition(".")[0], f"wacast_fn_{spec['name']}"
+    )
+    uvicorn.run(module.app, host="127.0.0.1", port=int(spec["api_port"]), log_level="warning")
+
+
+def run_consumer(spec: dict[str, Any]) -> None:
+    import boto3
+
+    from local.lambda_runtime import load_handler
+    from local.pollers import SqsPoller
+
+    function = spec["function"]
+    handler = load_handler(Path(function["code_dir"]), function["handler"], spec["name"])
+    region = spec["account"]["region"]
+    sqs = boto3.client("sqs", region_name=region)  # under the function's role, as Lambda's pollers are
+    pollers = [
+        SqsPoller(
+            sqs,
+            m["queue_url"],
+            m["queue_arn"],
+            handler,
+            spec["name"],
+            batch_size=m["batch_size"],
+            batching_window=m["batching_window"],
+            report_failures=m["report_failures"],
+            timeout_seconds=int(function["timeout"]),
+            region=region,
+            wait_seconds=int(spec.get("poll_wait_seconds", 1)),
+        )
+        for m in spec["mappings"]
+    ]
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    for poller in pollers:
+        poller.start()
+    done.wait()
+    for poller in pollers:
+        poller.stop()
+
+
+def run_host(spec: dict[str, Any]) -> None:
+    from session_host.__main__ import main
+
+    main(list(spec.get("host_args", [])))
+
+
+def cold_start(spec: dict[str, Any]) -> None:
+    """Build the deployable's root from this process's environment, under its role."""
+    from local.lambda_runtime import load_module
+
+    if spec["kind"] == "host":
+        from wacast.bootstrap import build_session_host
+        from wacast.settings import SessionHostSettings
+
+        build_session_host(SessionHostSettings.load())
+        return
+    function = spec["function"]
+    module = load_module(
+        Path(function["code_dir"]), function["handler"].rpartition(".")[0], f"wacast_fn_{spec['name']}"
+    )
+    if spec["kind"] == "api":
+        from routes.deps import get_services  # type: ignore[import-not-found]
+
+        get_services()
+    else:
+        module.get_services()
+
+
+def main(argv: list[str]) -> None:
+    check = argv[0] == "--cold-start"
+    spec = json.loads(Path(argv[-1]).read_text())
+    install_guard(spec)
+    if not check:
+        {"api": run_api, "consumer": run_consumer, "host": run_host}[spec["kind"]](spec)
+        return
+    try:
+        cold_start(spec)
+    except Exception as exc:  # the reason, for whoever started this check
+        sys.stderr.write(f"{spec['name']} cannot start: {exc}\n")
+        sys.exit(1)
+    sys.stdout.write(f"{spec['name']} started\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
