@@ -6,7 +6,7 @@ settings (`wacast.settings`): `build_api`, `build_dispatcher`, `build_events`, `
 (cold start); tests build roots against moto from the environment template.yaml gives each resource.
 """
 
-from wacast.bootstrap.api import ApiServices, build_api
+from wacast.bootstrap.api import ApiServices, build_api, build_registration
 from wacast.bootstrap.consumers import (
     DispatcherServices,
     DlqServices,
@@ -24,6 +24,7 @@ __all__ = [
     "EventsServices",
     "SessionHostServices",
     "build_api",
+    "build_registration",
     "build_dispatcher",
     "build_dlq",
     "build_events",

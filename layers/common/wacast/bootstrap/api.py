@@ -36,7 +36,7 @@ from wacast.services.schedules import ScheduleService
 from wacast.services.senders import SenderService
 from wacast.services.stats import OperationsService, StatsService
 from wacast.services.templates import TemplateService
-from wacast.settings import ApiSettings, split_list
+from wacast.settings import ApiSettings, DeployableSettings, split_list
 
 QUEUE_NAMES = ("campaigns", "outbox", "events", "control")
 
@@ -148,3 +148,10 @@ def build_api(settings: ApiSettings, *, clock: Clock | None = None) -> ApiServic
             qr_max_age_seconds=settings.qr_max_age_seconds,
         ),
     )
+
+
+def build_registration(settings: DeployableSettings, *, default_driver: str = "neonize") -> Registration:
+    """What the operator's `make owner` command uses: creates an account and its owner in the stack's
+    table with the operator's own AWS credentials (no signing key, no API involved)."""
+    bind(settings)
+    return Registration(DynamoAccountRepository(), DynamoSenderRepository(), SystemClock(), default_driver)
