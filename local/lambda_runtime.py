@@ -41,6 +41,9 @@ class LambdaContext:
 
     function_name: str
     timeout_seconds: int = 30
+    #: The function's ARN names the stack's region and account (the pollers read them off their queue's ARN).
+    region: str = "us-east-1"
+    account_id: str = "000000000000"
     memory_limit_in_mb: int = 512
     function_version: str = "$LATEST"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
@@ -50,7 +53,7 @@ class LambdaContext:
 
     @property
     def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.function_name}"
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000))

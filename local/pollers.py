@@ -111,7 +111,12 @@ class SqsPoller:
 
     def invoke(self, messages: list[dict[str, Any]]) -> None:
         event = sqs_event(messages, self.queue_arn, self.region)
-        context = LambdaContext(function_name=self.function_name, timeout_seconds=self.timeout_seconds)
+        context = LambdaContext(
+            function_name=self.function_name,
+            timeout_seconds=self.timeout_seconds,
+            region=self.region,
+            account_id=self.queue_arn.split(":")[4],
+        )
         self.invocations += 1
         try:
             response = self.handler(event, context) or {}
