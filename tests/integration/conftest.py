@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Iterator
@@ -72,7 +73,9 @@ def sqs_event(fixture: str, *bodies: dict[str, Any], source_queue: str | None = 
     template = event["Records"][0]
     records = []
     for i, body in enumerate(bodies):
-        record = {**template, "messageId": f"msg-{i}", "body": json.dumps(body)}
+        text = json.dumps(body)
+        md5 = hashlib.md5(text.encode()).hexdigest()  # noqa: S324 - SQS's own checksum
+        record = {**template, "messageId": f"msg-{i}", "body": text, "md5OfBody": md5}
         if source_queue:
             record["eventSourceARN"] = template["eventSourceARN"].rsplit(":", 1)[0] + ":" + source_queue
         records.append(record)
