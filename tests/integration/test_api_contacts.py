@@ -43,7 +43,7 @@ def test_create_read_update_delete_a_contact(client: TestClient) -> None:
     contact = created.json()
     assert contact["phone"] == "+919876543210" and contact["tags"] == ["new", "vip"] and not contact["opted_out"]
     again = client.post("/api/contacts", json={**body, "phone": "+91 98765-43210"}, headers=headers)
-    assert again.status_code == 409 and error_of(again)["details"]["contact_id"] == contact["id"]
+    assert again.status_code == 409 and error_of(again)["details"][0]["contact_id"] == contact["id"]
 
     patched = client.patch(
         f"/api/contacts/{contact['id']}", json={"tags": ["gold"], "name": "Asha R."}, headers=headers
@@ -67,9 +67,9 @@ def test_bad_contacts_are_refused_naming_the_field(client: TestClient) -> None:
         ({"phone": "9876543210", "attributes": {"first name": "x"}}, "attributes"),
     ]:
         response = client.post("/api/contacts", json=body, headers=headers)
-        assert response.status_code == 422 and error_of(response)["details"]["field"] == field, response.text
+        assert response.status_code == 422 and error_of(response)["details"][0]["field"] == field, response.text
     bad_cursor = client.get("/api/contacts", params={"cursor": "bm9wZQ"}, headers=headers)
-    assert bad_cursor.status_code == 422 and error_of(bad_cursor)["details"]["field"] == "cursor"
+    assert bad_cursor.status_code == 422 and error_of(bad_cursor)["details"][0]["field"] == "cursor"
 
 
 EXCEL_FILE = (
@@ -117,7 +117,7 @@ def test_a_later_file_updates_and_moves_contacts_to_its_batch_but_never_opts_bac
 def test_an_unusable_file_is_refused_whole_and_writes_nothing(client: TestClient) -> None:
     headers = register(client)
     response = upload(client, headers, "name,city\nAsha,Pune\n")
-    assert response.status_code == 422 and error_of(response)["details"]["field"] == "file"
+    assert response.status_code == 422 and error_of(response)["details"][0]["field"] == "file"
     assert "phone column" in error_of(response)["message"] and all_contacts(client, headers) == []
     not_utf8 = upload(client, headers, b"phone,name\n9876543210,Jos\xe9\n")
     assert not_utf8.status_code == 422 and "UTF-8" in error_of(not_utf8)["message"]

@@ -31,8 +31,8 @@ def test_a_body_that_does_not_parse_is_422_naming_where(client: TestClient) -> N
     headers = register(client)
     response = client.post("/api/templates", json={"name": "Bad", "body": "Hello\n{{ first name }}"}, headers=headers)
     error = error_of(response)
-    assert response.status_code == 422 and error["details"]["field"] == "body"
-    assert error["details"]["position"] == {"offset": 9, "line": 2, "column": 4}
+    assert response.status_code == 422 and error["details"][0]["field"] == "body"
+    assert error["details"][0]["position"] == {"offset": 9, "line": 2, "column": 4}
     assert error["message"].startswith("line 2, column 4")
     template = client.post("/api/templates", json={"name": "Ok", "body": "Hi"}, headers=headers).json()
     patched = client.patch(f"/api/templates/{template['id']}", json={"body": "Hi {{name"}, headers=headers)
@@ -63,9 +63,9 @@ def test_preview_against_a_contact_and_sample_values(client: TestClient) -> None
     )
     assert sample.json() == {"text": "Hi Sam, B-1 is late."}
     missing = client.post(url, json={"values": {"first_name": "Sam"}}, headers=headers)
-    assert missing.status_code == 422 and error_of(missing)["details"]["variable"] == "order_id"
+    assert missing.status_code == 422 and error_of(missing)["details"][0]["variable"] == "order_id"
     unknown = client.post(url, json={"contact_id": "c_" + "0" * 24}, headers=headers)
-    assert unknown.status_code == 404 and error_of(unknown)["details"]["field"] == "contact_id"
+    assert unknown.status_code == 404 and error_of(unknown)["details"][0]["field"] == "contact_id"
 
 
 def test_builtin_templates_are_readable_and_read_only(client: TestClient) -> None:

@@ -65,7 +65,7 @@ def test_stats_show_counters_rates_drivers_and_an_eta_from_the_pacing_plan(
     ).json()
     assert len(rest["items"]) == 2 and rest["next_cursor"] is None
     bad = client.get(f"/api/campaigns/{campaign.id}/messages", params={"cursor": "garbage"}, headers=auth(world))
-    assert bad.status_code == 422 and bad.json()["error"]["details"]["field"] == "cursor"
+    assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "cursor"
 
 
 def _parse(text: str):  # type: ignore[no-untyped-def]

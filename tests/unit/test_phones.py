@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from wacast.domain.errors import ValidationFailed
 from wacast.domain.phones import check_region, normalise_phone
@@ -50,3 +52,42 @@ def test_an_unknown_country_is_refused(code: str) -> None:
     with pytest.raises(ValidationFailed) as caught:
         check_region(code)
     assert caught.value.field == "default_country"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "98765abcde",
+        "1-800-FLOWERS",
+        "+91 98765 4321O",
+        "98765 43210 ext 12",
+        "+91-98765-43210#",
+        "9876543210*",
+        "++91 98765 43210",
+    ],
+)
+def test_letters_and_symbols_are_refused_never_read_as_keypad_digits(raw: str) -> None:
+    with pytest.raises(ValidationFailed, match="not a phone number") as caught:
+        normalise_phone(raw, "IN", field="phone")
+    assert caught.value.field == "phone"
+
+
+def test_a_phone_sent_as_a_json_number_is_read_as_its_digits() -> None:
+    assert normalise_phone(919876543210, "IN") == "+919876543210"
+    assert normalise_phone(9876543210, "IN") == "+919876543210"
+
+
+@given(st.text(min_size=1, max_size=24).filter(lambda t: any(c.isalpha() for c in t)))
+def test_no_input_with_a_letter_is_ever_accepted(raw: str) -> None:
+    with pytest.raises(ValidationFailed):
+        normalise_phone(raw, "IN")
+
+
+@given(st.from_regex(r"(\+|00)?[0-9 .()\-]{4,20}", fullmatch=True), st.sampled_from(["IN", "US", "GB", "BR", None]))
+def test_every_accepted_input_round_trips_to_the_same_e164(raw: str, country: str | None) -> None:
+    try:
+        e164 = normalise_phone(raw, country)
+    except ValidationFailed:
+        return
+    assert e164.startswith("+") and e164[1:].isdigit()
+    assert normalise_phone(e164, country) == e164 == normalise_phone(e164, None)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from routes.deps import PrincipalDep, ServicesDep
 from routes.errors import ERRORS
+from routes.fields import PhoneIn
 from wacast.domain.contacts import MAX_NAME, MAX_TAGS, Contact
 
 router = APIRouter(prefix="/api/contacts", tags=["contacts"], responses=ERRORS)
@@ -19,12 +20,7 @@ IMPORT_BATCH = r"^imp_[0-9a-f]{20}$"
 
 
 class ContactIn(BaseModel):
-    phone: str = Field(
-        min_length=3,
-        max_length=32,
-        description="E.164, or national in the account's country",
-        examples=["+919876543210", "98765 43210"],
-    )
+    phone: PhoneIn
     name: str = Field(default="", max_length=MAX_NAME, examples=["Asha Rao"])
     attributes: dict[str, str] = Field(
         default_factory=dict, description="values templates use: {{key}}", examples=[{"city": "Pune"}]

@@ -10,6 +10,7 @@ from pydantic.alias_generators import to_camel
 
 from routes.deps import PrincipalDep, ServicesDep
 from routes.errors import ERRORS
+from routes.fields import PhoneIn
 from wacast.domain.messages import PENDING, Message, MessageStatus
 from wacast.services.schedules import ScheduledCampaign, ScheduleRequest
 from wacast.services.stats import QueueStats
@@ -22,7 +23,7 @@ class Camel(BaseModel):
 
 
 class SendRequest(Camel):
-    phone: str = Field(min_length=3, max_length=32, description="E.164, or national with the account's country")
+    phone: PhoneIn
     message: str = Field(min_length=1, max_length=4096)
     media_url: HttpUrl | None = Field(default=None, description="an image, document or video to send with it")
     sender_id: str | None = Field(default=None, max_length=64)

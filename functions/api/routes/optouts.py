@@ -9,22 +9,19 @@ from pydantic import BaseModel, Field
 
 from routes.deps import PrincipalDep, ServicesDep
 from routes.errors import ERRORS
+from routes.fields import PhoneIn
 from wacast.services.optouts import OptOutResult
 
 router = APIRouter(prefix="/api/contacts", tags=["opt-out"], responses=ERRORS)
 
-PHONE = Field(
-    min_length=3, max_length=32, description="E.164, or national in the account's country", examples=["+919876543210"]
-)
-
 
 class OptOutRequest(BaseModel):
-    phone: str = PHONE
+    phone: PhoneIn
     source: str = Field(default="api", pattern=r"^[a-z][a-z0-9_\-]{0,31}$", description="where the request came from")
 
 
 class OptInRequest(BaseModel):
-    phone: str = PHONE
+    phone: PhoneIn
 
 
 class OptOutOut(BaseModel):

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from routes.deps import PrincipalDep, ServicesDep
 from routes.errors import ERRORS
+from routes.fields import PhoneIn
 from wacast.domain.commands import SenderCommand
 from wacast.domain.pacing import PacingPolicy
 from wacast.domain.senders import DriverSession, Sender, SenderState
@@ -19,14 +20,14 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 class SenderIn(BaseModel):
-    phone: str = Field(min_length=3, max_length=32, description="E.164, or national with the account's country")
+    phone: PhoneIn
     display_name: str = Field(default="", max_length=120)
     drivers: list[str] = Field(default_factory=lambda: ["neonize", "webjs"], description="primary first")
     pacing: PacingPolicy = Field(default_factory=PacingPolicy)
 
 
 class SenderPatch(BaseModel):
-    phone: str | None = Field(default=None, min_length=3, max_length=32)
+    phone: PhoneIn | None = None
     display_name: str | None = Field(default=None, max_length=120)
     drivers: list[str] | None = None
     pacing: PacingPolicy | None = None

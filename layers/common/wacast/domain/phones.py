@@ -1,20 +1,42 @@
-"""Phone numbers: everything is stored and compared in E.164."""
+"""Phone numbers: everything is stored and compared in E.164.
+
+A phone is accepted only when it is written as a number: digits, with the usual separators (spaces,
+`-`, `.`, `(` `)`) and a leading `+` or `00`. phonenumbers alone reads vanity letters as keypad digits
+("1-800-FLOWERS"), and a campaign tool must never guess a recipient, so anything else is refused first.
+"""
 
 from __future__ import annotations
+
+import re
+import unicodedata
 
 import phonenumbers
 
 from wacast.domain.errors import ValidationFailed
 
 
-def normalise_phone(raw: str, default_country: str | None = None, *, field: str = "phone") -> str:
-    """E.164 form of `raw` ('+919876543210'), read with `default_country` when it has no '+' prefix.
+#: Digits and separators only, with at most one leading `+` (or `00`, handled as `+`).
+WRITTEN_AS_A_NUMBER = re.compile(r"\+?[0-9(][0-9 .()\-]*")
+#: Spreadsheets write no-break and thin spaces between digit groups.
+SPACES = str.maketrans({"\u00a0": " ", "\u2009": " ", "\u202f": " "})
 
-    Raises ValidationFailed naming `field` when it is not a possible, valid number.
+
+def normalise_phone(raw: str | int, default_country: str | None = None, *, field: str = "phone") -> str:
+    """E.164 form of `raw` ('+919876543210'), read with `default_country` when it has no '+' prefix.
+    A number (JavaScript clients send phones as numbers) is read as its digits.
+
+    Raises ValidationFailed naming `field` when it is not written as a number, or is not a possible,
+    valid number.
     """
-    text = (raw or "").strip()
+    text = str(raw) if isinstance(raw, int) and not isinstance(raw, bool) else (raw or "")
+    # any script's decimal digits (Arabic-Indic, Devanagari...) are digits; letters never are
+    text = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text.translate(SPACES)).strip()
     if not text:
         raise ValidationFailed("a phone number is required", field=field)
+    if not WRITTEN_AS_A_NUMBER.fullmatch(text):
+        raise ValidationFailed(
+            f"not a phone number: {raw!r} (digits only, with spaces, -, ., () and a leading + or 00)", field=field
+        )
     if text.startswith("00"):
         text = "+" + text[2:]
     try:

@@ -103,7 +103,7 @@ class MessagingService:
             raise ValidationFailed("this account has no default sender: name one", field="senderId")
         sender = self.senders.get(principal.account_id, sender_id)
         if sender is None:
-            raise NotFound("no such sender", details={"field": "senderId"})
+            raise NotFound("no such sender", details={"field": "sender_id"})
         return sender
 
 
