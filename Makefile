@@ -40,8 +40,10 @@ $(SAM):
 
 install: $(VENV)/.installed
 
-run: install
-	$(PY) -m local
+# make run DRIVER=neonize: the real WhatsApp drivers, to link your own phone (docs/local-real-phone.md);
+# the sidecar's npm packages are installed when npm is there (without them its fallback is off).
+run: install $(if $(and $(filter neonize,$(DRIVER)),$(shell command -v npm)),webjs-install)
+	$(PY) -m local $(if $(DRIVER),--driver $(DRIVER))
 
 test: lint cfn build unit unit-py312 webjs-test integration e2e
 

@@ -2,7 +2,9 @@
 
 python -m local                   start, run the demo, keep running until Ctrl-C
 python -m local --no-demo         start and keep running
-python -m local --driver neonize  the real WhatsApp drivers: link your own phone with the QR code
+python -m local --driver neonize  the real WhatsApp drivers: link your own phone with the QR code printed
+                                  here; the data and the linked session are kept across restarts
+                                  (docs/local-real-phone.md)
 
 Each deployable runs in a process of its own with the environment template.yaml gives it and under its
 role's policies; their logs are in .local-state/<stack>/.
@@ -14,14 +16,19 @@ import argparse
 import json
 import signal
 import sys
-import threading
 import time
 import uuid
 
 import httpx
 
+from local.qr_terminal import QrPrinter, SenderWatcher, dynamodb_senders
+from local.real_phone import RealPhone, detect, howto
 from local.stack import MOTO_PORT, LocalStack, StackConfig
 from session_host.drivers.simulated import SimulatedConfig
+from session_host.stopping import wait_for_stop_signal
+
+#: How long the deployables get to stop on the Ctrl-C they received too, before the stack sends SIGTERM.
+CTRL_C_GRACE_SECONDS = 10.0
 
 
 def simulated_host(sim: SimulatedConfig, **stand_ins: SimulatedConfig) -> list[str]:
@@ -82,13 +89,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
     parser.add_argument("--no-demo", action="store_true", help="do not send the demo message")
     parser.add_argument("--exit-after-demo", action="store_true", help="stop once the demo is done")
-    parser.add_argument("--api-port", type=int, default=3000)
-    parser.add_argument("--moto-port", type=int, default=MOTO_PORT)
+    parser.add_argument("--api-port", type=int, default=3000, help="where the API listens on 127.0.0.1 (default 3000)")
+    parser.add_argument(
+        "--moto-port", type=int, default=MOTO_PORT, help=f"where moto plays AWS on 127.0.0.1 (default {MOTO_PORT})"
+    )
     parser.add_argument("--failure-rate", type=float, default=0.0, help="simulated transient failure rate")
+    parser.add_argument(
+        "--driver",
+        choices=["simulated", "neonize"],
+        default="simulated",
+        help="simulated (default: a fake network, fresh every run) or neonize (link your own phone)",
+    )
+    parser.add_argument("--stack-name", default="wacast-local", help="its state is in .local-state/<name>/")
     args = parser.parse_args(argv)
+    if args.driver == "neonize":
+        return run_real_phone(args)
 
     sim = SimulatedConfig(transient_rate=args.failure_rate)
-    config = StackConfig(moto_port=args.moto_port, api_port=args.api_port, host_args=simulated_host(sim))
+    config = StackConfig(
+        moto_port=args.moto_port, api_port=args.api_port, stack_name=args.stack_name, host_args=simulated_host(sim)
+    )
     stack = LocalStack(config).start()
     api = stack.api_url
     print(f"""
@@ -113,12 +133,52 @@ Try it:
     if args.exit_after_demo:
         stack.stop()
         return 0 if ok else 1
-    done = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: done.set())
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signum = wait_for_signal()
+    stack.stop(grace=CTRL_C_GRACE_SECONDS if signum == signal.SIGINT else 0.0)
+    return 0
+
+
+def wait_for_signal() -> int:
+    """Wait for SIGINT, SIGTERM or SIGHUP; the first one's number."""
     print("running; Ctrl-C stops it")
-    done.wait()
-    stack.stop()
+    return wait_for_stop_signal((signal.SIGINT, signal.SIGTERM, signal.SIGHUP))
+
+
+def run_real_phone(args: argparse.Namespace) -> int:
+    """`--driver neonize`: the real drivers, the QR code in the terminal, and the state kept."""
+    phone: RealPhone = detect()
+    print(phone.fallback)
+    config = StackConfig(
+        moto_port=args.moto_port,
+        api_port=args.api_port,
+        stack_name=args.stack_name,
+        host_args=phone.host_args,
+        webjs=phone.webjs,
+        persist=True,
+    )
+    stack = LocalStack(config).start()
+    if stack.sidecar_problem:
+        phone = RealPhone(f"whatsapp-web.js fallback: OFF, {stack.sidecar_problem}", None, phone.host_args)
+        print(phone.fallback)
+    api = stack.api_url
+    kept = f"restored {stack.restored} items from" if stack.restored else "nothing saved yet in"
+    print(f"""
+wacast local stack is running with the real WhatsApp drivers
+  API          {api}        (OpenAPI docs: {api}/docs)
+  AWS (moto)   {stack.endpoint}  (AWS_ENDPOINT_URL; tables, queues, schedules from template.yaml)
+  deployables  {", ".join(stack.processes)} (a process each, own environment and role)
+  session host neonize (primary); {phone.fallback}
+  kept         {kept} {stack.state}/table.json; sessions in {stack.state}/sessions
+               (queues and schedules are not kept; delete {stack.state} to start afresh)
+  logs         {stack.state}
+""")
+    print(howto(api, phone))
+    watcher = SenderWatcher(dynamodb_senders(stack.client("dynamodb"), stack.table_name), QrPrinter()).start()
+    signum = wait_for_signal()
+    print("stopping: saving the table; linked sessions stay linked")
+    watcher.stop()
+    # A Ctrl-C in the terminal reached every process of the stack: let them stop by themselves first.
+    stack.stop(grace=CTRL_C_GRACE_SECONDS if signum == signal.SIGINT else 0.0)
     return 0
 
 

@@ -27,6 +27,9 @@ class MotoServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=env,
+            # its own session: a Ctrl-C in the terminal reaches the stack, which stops the deployables
+            # first (and may save the table) while moto still answers, then stops moto itself
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

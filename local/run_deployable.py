@@ -13,13 +13,12 @@ any AWS client exists, then runs the deployable as AWS would:
 from __future__ import annotations
 
 import json
-import signal
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
 from local.iam import Account, RoleGuard
+from session_host.stopping import wait_for_stop_signal
 
 
 def install_guard(spec: dict[str, Any]) -> RoleGuard:
@@ -68,12 +67,9 @@ def run_consumer(spec: dict[str, Any]) -> None:
         )
         for m in spec["mappings"]
     ]
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    signal.signal(signal.SIGINT, lambda *_: done.set())
     for poller in pollers:
         poller.start()
-    done.wait()
+    wait_for_stop_signal()
     for poller in pollers:
         poller.stop()
 

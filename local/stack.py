@@ -21,7 +21,9 @@ import boto3
 from local.deployables import Deployable, deployables, state_dir
 from local.iam import Account, RoleGuard
 from local.moto import MotoServer
+from local.persist import Autosave, StackSnapshot
 from local.scheduler import SchedulerEmulator
+from local.sidecar import WebjsSidecar, sidecar_address, sidecar_environment
 from local.template import ROOT, LocalTemplate
 
 REGION = "us-east-1"
@@ -62,6 +64,11 @@ class StackConfig:
     #: Where logs, launch specs, the IAM journal and sessions go (default: .local-state/<stack name>).
     state: Path | None = None
     poll_wait_seconds: int = 1
+    #: Keep the table and the secrets across restarts of this stack name (<state>/table.json, secrets.json):
+    #: restored before the deployables start, saved while running and on stop (local/persist.py).
+    persist: bool = False
+    #: Run the task's webjs container (the whatsapp-web.js sidecar) before the host, or None for none.
+    webjs: WebjsSidecar | None = None
 
 
 def local_overrides(name: str, state: Path, host_args: list[str] | None) -> dict[str, str]:
@@ -109,7 +116,15 @@ class LocalStack:
         self.template: LocalTemplate | None = None
         self.deployables: dict[str, Deployable] = {}
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        #: Non-essential containers of the host's task (the webjs sidecar): started before, stopped after it.
+        self.sidecars: dict[str, subprocess.Popen[bytes]] = {}
+        #: Why the webjs sidecar is not running although it was asked for (None when it runs or was not asked).
+        self.sidecar_problem: str | None = None
         self.scheduler: SchedulerEmulator | None = None
+        self.snapshot: StackSnapshot | None = None
+        #: How many saved items were put back at start (persist only).
+        self.restored = 0
+        self._autosave: Autosave | None = None
 
     def client(self, service: str) -> Any:
         return boto3.client(
@@ -140,11 +155,15 @@ class LocalStack:
         clients = {s: self.client(s) for s in CLIENTS}
         self.template = LocalTemplate(clients, self.config.stack_name, REGION)
         self.template.provision()
-        self.deployables = deployables(self.template)
         try:
+            if self.config.persist:  # before the deployables read the secrets (ECS resolves them at start)
+                self._restore(clients)
+            self.deployables = deployables(self.template)
             for deployable in self.deployables.values():
                 if deployable.kind == "host" and self.config.host_args is None:
                     continue
+                if deployable.kind == "host" and self.config.webjs is not None:
+                    self._launch_sidecar(self.config.webjs)
                 self._launch(deployable)
             self.scheduler = SchedulerEmulator(
                 clients["scheduler"],
@@ -154,26 +173,28 @@ class LocalStack:
             )
             self.scheduler.start()
             self._wait_until_ready()
+            if self.snapshot is not None:
+                self._autosave = Autosave(self.snapshot).start()
         except BaseException:
             self.stop()
             raise
         return self
 
-    def stop(self) -> None:
+    def stop(self, *, grace: float = 0.0) -> None:
+        """Stop everything, the host's sidecars after the host, then moto (saving the table first when the
+        stack keeps it). `grace`: first wait that long for the processes to end by themselves, as they do
+        after a Ctrl-C in the terminal (which signals the whole process group), so that they are not
+        signalled twice at once."""
+        if grace > 0:
+            _await_exit(self.processes, grace)
+        if self._autosave is not None:
+            self._autosave.stop()
+            self._autosave = None
         if self.scheduler is not None:
             self.scheduler.stop()
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 60
-        for name, process in self.processes.items():
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-                print(f"{name} did not stop on SIGTERM within the deadline: killed", file=sys.stderr)
-        self.processes.clear()
+        _terminate(self.processes, 60)
+        _terminate(self.sidecars, 30)  # after the host: it closes its sidecar sessions on the way out
+        self._save()
         self.moto.stop()
 
     def __enter__(self) -> LocalStack:
@@ -202,7 +223,57 @@ class LocalStack:
         path = self.log(name)
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
 
+    @property
+    def table_name(self) -> str:
+        assert self.template is not None
+        return self.template.physical_ref("Table")
+
     # -- internals -----------------------------------------------------------------------------
+
+    def _restore(self, clients: dict[str, Any]) -> None:
+        assert self.template is not None
+        secrets = {
+            logical_id: self.template.physical_ref(logical_id)
+            for logical_id, resource in self.template.resources.items()
+            if resource["Type"] == "AWS::SecretsManager::Secret"
+        }
+        snapshot = StackSnapshot(self.state, clients["dynamodb"], clients["secretsmanager"], self.table_name, secrets)
+        self.restored = snapshot.restore()
+        self.snapshot = snapshot  # only now: a stack that could not restore must not overwrite what was saved
+
+    def _save(self) -> None:
+        if self.snapshot is None:
+            return
+        try:
+            self.snapshot.save()
+        except Exception as exc:
+            print(f"could not save the local state to {self.state}: {exc}", file=sys.stderr)
+        self.snapshot = None
+
+    def _launch_sidecar(self, sidecar: WebjsSidecar) -> None:
+        """The webjs container, before the host (DependsOn START). It is not essential to the task: when it
+        cannot start, the host runs without its fallback, and `sidecar_problem` says why."""
+        assert self.template is not None
+        env = sidecar_environment(self.template, self.state, sidecar)
+        host, port = sidecar_address(env)
+        if _listening(port, host):
+            self.sidecar_problem = f"something else already listens on {host}:{port}; the webjs sidecar was not started"
+            return
+        env.update({k: os.environ[k] for k in MACHINE_ENV if k in os.environ})
+        with self.log("webjs").open("ab") as log:
+            process = subprocess.Popen(  # a session of its own: a Ctrl-C must not stop it before the host
+                list(sidecar.command), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self.sidecars["webjs"] = process
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                self.sidecar_problem = f"the webjs sidecar exited with {process.returncode}:\n{self.tail('webjs', 10)}"
+                return
+            if _listening(port, host):
+                return
+            time.sleep(0.1)
+        self.sidecar_problem = f"the webjs sidecar does not listen on {host}:{port} yet; see {self.log('webjs')}"
 
     def _launch(self, deployable: Deployable) -> None:
         assert self.template is not None
@@ -250,6 +321,28 @@ class LocalStack:
         raise TimeoutError(f"the local stack did not come up in {timeout:.0f} s; logs in {self.state}")
 
 
-def _listening(port: int) -> bool:
+def _listening(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+        return sock.connect_ex((host, port)) == 0
+
+
+def _await_exit(processes: dict[str, subprocess.Popen[bytes]], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(p.poll() is None for p in processes.values()):
+        time.sleep(0.1)
+
+
+def _terminate(processes: dict[str, subprocess.Popen[bytes]], timeout: float) -> None:
+    """SIGTERM to all, then wait for each until the shared deadline; kill what is left."""
+    for process in processes.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for name, process in processes.items():
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            print(f"{name} did not stop on SIGTERM within the deadline: killed", file=sys.stderr)
+    processes.clear()

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
 import threading
 import time
@@ -29,6 +28,7 @@ from session_host.drivers.neonize_driver import NeonizeConfig, NeonizeDriver
 from session_host.drivers.simulated import SimulatedConfig, SimulatedDriver
 from session_host.drivers.webjs import WebjsDriver
 from session_host.host import DriverFactory, EventsFor, SessionHost
+from session_host.stopping import wait_for_stop_signal
 from session_host.timers import Timers
 from wacast.adapters.aws import client
 from wacast.adapters.clock import SystemClock
@@ -106,11 +106,8 @@ def main(argv: list[str] | None = None) -> None:
     metrics_sink.start()
     drivers = whatsapp_drivers(settings) if args.driver == "neonize" else simulated_from_json(args.simulated_config)
     host = SessionHost(services, drivers, wait_seconds=args.wait_seconds)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    signal.signal(signal.SIGINT, lambda *_: done.set())
     host.start()
-    done.wait()
+    wait_for_stop_signal()
     logger.info("stopping: finishing the sends in flight")
     host.stop()
     metrics_sink.stop()
