@@ -14,7 +14,6 @@ import phonenumbers
 
 from wacast.domain.errors import ValidationFailed
 
-
 #: Digits and separators only, with at most one leading `+` (or `00`, handled as `+`).
 WRITTEN_AS_A_NUMBER = re.compile(r"\+?[0-9(][0-9 .()\-]*")
 #: Spreadsheets write no-break and thin spaces between digit groups.
