@@ -141,9 +141,12 @@ class InMemoryMessages:
         ]
 
     def _count(self, message: Message, delta: Mapping[str, int]) -> None:
-        if message.campaign_id:
-            for name, amount in delta.items():
-                self.counters[message.campaign_id][name] += amount
+        group = message.campaign_id or f"direct:{message.account_id}"
+        for name, amount in delta.items():
+            self.counters[group][name] += amount
+
+    def direct_counters(self, account_id: str) -> dict[str, int]:
+        return dict(self.counters.get(f"direct:{account_id}", {}))
 
 
 class InMemorySenders:

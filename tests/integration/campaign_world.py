@@ -60,7 +60,7 @@ class CampaignWorld:
             services.repos.optouts,
             services.repos.campaign_states,
             SystemClock(),
-            DeliveryConfig(host_id="host-test", paused_recheck_seconds=1, disconnected_recheck_seconds=1),
+            DeliveryConfig(host_id="host-test", disconnected_recheck_seconds=1),
         )
         self.consumer = OutboxConsumer(services.queues.outbox, self.delivery)
         self.acts: list[Act] = []

@@ -57,7 +57,7 @@ def test_bad_campaigns_are_refused_naming_the_field(client: TestClient) -> None:
     assert response.status_code == 422 and "audience" in error_of(response)["message"]
     bad_sender = {"name": "x", "body": "hi", "sender_id": "sndr_nope", "audience": {"tags": ["a"]}}
     response = client.post("/api/campaigns", json=bad_sender, headers=headers)
-    assert response.status_code == 422 and error_of(response)["details"][0]["field"] == "sender_id"
+    assert response.status_code == 404 and error_of(response)["details"][0]["field"] == "sender_id"
 
 
 def test_the_legacy_campaign_send_and_schedule_routes(client: TestClient, services: Services) -> None:
@@ -68,7 +68,8 @@ def test_the_legacy_campaign_send_and_schedule_routes(client: TestClient, servic
     second = client.post("/api/campaigns", json=draft, headers=headers).json()
 
     sent = client.post("/api/messages/campaign-send", json={"campaignId": first["id"]}, headers=headers)
-    assert sent.status_code == 202 and sent.json() == {"campaignId": first["id"], "status": "running", "run": 1}
+    accepted = {"campaignId": first["id"], "status": "running", "run": 1, "minGapMs": None}
+    assert sent.status_code == 202 and sent.json() == accepted
 
     body = {"campaignId": second["id"], "scheduledTime": "2099-06-01T09:00:00Z"}
     scheduled = client.post("/api/messages/campaign-schedule", json=body, headers=headers)

@@ -76,7 +76,7 @@ def test_dispatching_a_window_again_never_duplicates_a_message(world: CampaignWo
     counters_match(world.reload(campaign), messages)
 
 
-def test_pause_defers_resume_carries_on(world: CampaignWorld) -> None:
+def test_pause_parks_resume_carries_on_at_once(world: CampaignWorld) -> None:
     world.contacts(12, "pause")
     campaign = world.campaign("pause")
     world.services.campaigns.start(world.principal, campaign.id)
@@ -88,7 +88,8 @@ def test_pause_defers_resume_carries_on(world: CampaignWorld) -> None:
     world.acts.clear()
     world.pump_outbox(limit=8)  # everything still queued comes by...
     assert len(world.sent_phones()) == 4  # ...and nothing is sent while paused
-    assert set(world.acts) == {"defer"}
+    assert set(world.acts) == {"ack"}  # parked: out of the outbox, nothing polls while paused
+    assert world.services.queues.outbox.depth().visible == 0
     paused = world.reload(campaign)
     assert paused.status is C.PAUSED and paused.counters.queued == 8
 

@@ -183,13 +183,14 @@ def test_a_dead_workers_claim_after_the_driver_call_becomes_unknown() -> None:
     assert world.status() is S.UNKNOWN and world.sends == 0
 
 
-def test_a_paused_campaign_defers_without_burning_an_attempt() -> None:
+def test_a_paused_campaigns_message_is_parked_without_burning_an_attempt() -> None:
+    # the outbox copy goes (no polling while paused); the message waits, QUEUED, for the resume's requeue
     world = World()
     world.campaigns.statuses["c1"] = "paused"
     world.queue(campaign="c1")
     disposition = world.service.handle({"message_id": "m1"})
     message = world.messages.get("m1")
-    assert disposition.act is Act.DEFER
+    assert disposition.act is Act.ACK
     assert message is not None and message.status is S.QUEUED and message.attempts == 0 and world.sends == 0
 
 

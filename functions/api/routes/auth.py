@@ -20,6 +20,7 @@ EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 class RegisterRequest(BaseModel):
     email: str = Field(pattern=EMAIL, max_length=254)
     password: str = Field(min_length=8, max_length=256)
+    name: str = Field(default="", max_length=120, description="your name (the old API's field)")
     account_name: str = Field(default="My business", min_length=1, max_length=120)
 
 
@@ -31,6 +32,7 @@ class LoginRequest(BaseModel):
 class UserOut(BaseModel):
     id: str
     email: str
+    name: str
     role: Role
 
 
@@ -55,7 +57,7 @@ class MeOut(BaseModel):
 
 
 def user_out(user: User) -> UserOut:
-    return UserOut(id=user.id, email=user.email, role=user.role)
+    return UserOut(id=user.id, email=user.email, name=user.name, role=user.role)
 
 
 def _account(account: Account) -> AccountOut:
@@ -78,7 +80,7 @@ def _session(session: Session) -> SessionOut:
 
 @router.post("/register", status_code=status.HTTP_201_CREATED)
 def register(body: RegisterRequest, services: ServicesDep) -> SessionOut:
-    return _session(services.auth.register(body.email, body.password, body.account_name))
+    return _session(services.auth.register(body.email, body.password, body.account_name, body.name))
 
 
 @router.post("/login")

@@ -15,7 +15,6 @@ from pydantic import BaseModel
 
 from routes.deps import PrincipalDep, ServicesDep
 from routes.errors import ERRORS
-from routes.messages import JobOut, job_out
 from wacast.domain.campaigns import Audience, Campaign, CampaignDraft, CampaignStatus, Counters
 from wacast.domain.messages import Message, MessageStatus
 from wacast.domain.pacing import PacingPolicy
@@ -51,9 +50,39 @@ class CampaignPage(BaseModel):
     next_cursor: str | None
 
 
+class StatusChangeOut(BaseModel):
+    status: MessageStatus
+    at: datetime
+    detail: str | None = None
+
+
+class MessageOut(BaseModel):
+    """One message of the campaign, with the text it was sent (rendered for its contact)."""
+
+    id: str
+    status: MessageStatus
+    phone: str
+    contact_id: str | None
+    body: str
+    media_url: str | None
+    run: int
+    attempts: int
+    driver: str | None
+    fallback_used: bool
+    provider_message_id: str | None
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+    history: list[StatusChangeOut]
+
+
 class MessagePage(BaseModel):
-    items: list[JobOut]
+    items: list[MessageOut]
     next_cursor: str | None
+
+
+def message_out(message: Message) -> MessageOut:
+    return MessageOut.model_validate(message, from_attributes=True)
 
 
 def campaign_out(c: Campaign) -> CampaignOut:
@@ -142,12 +171,14 @@ def messages(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> MessagePage:
     items, next_cursor = services.stats.messages_of(principal, campaign_id, status_filter, cursor, limit)
-    return MessagePage(items=[job_out(m) for m in items], next_cursor=next_cursor)
+    return MessagePage(items=[message_out(m) for m in items], next_cursor=next_cursor)
 
 
 EXPORT_COLUMNS = [
     "message_id",
     "phone",
+    "contact_id",
+    "body",
     "status",
     "run",
     "attempts",
@@ -167,6 +198,8 @@ def _csv_rows(messages: Iterator[Message]) -> Iterator[str]:
             [
                 m.id,
                 m.phone,
+                m.contact_id or "",
+                m.body,
                 m.status,
                 m.run,
                 m.attempts,

@@ -11,9 +11,9 @@ from pydantic.alias_generators import to_camel
 from routes.deps import PrincipalDep, ServicesDep
 from routes.errors import ERRORS
 from routes.fields import PhoneIn
+from wacast.domain.campaigns import Counters
 from wacast.domain.messages import PENDING, Message, MessageStatus
 from wacast.services.schedules import ScheduledCampaign, ScheduleRequest
-from wacast.services.stats import QueueStats
 
 router = APIRouter(prefix="/api/messages", tags=["messages"], responses=ERRORS)
 
@@ -27,6 +27,9 @@ class SendRequest(Camel):
     message: str = Field(min_length=1, max_length=4096)
     media_url: HttpUrl | None = Field(default=None, description="an image, document or video to send with it")
     sender_id: str | None = Field(default=None, max_length=64)
+    campaign_id: str | None = Field(
+        default=None, max_length=64, description="one of your campaigns: the message counts toward it"
+    )
     idempotency_key: str | None = Field(default=None, max_length=128)
 
 
@@ -40,6 +43,7 @@ class JobOut(Camel):
     job_id: str
     status: MessageStatus
     phone: str
+    message: str = Field(description="the text sent (rendered, for a campaign message)")
     media_url: str | None = None
     sender_id: str
     campaign_id: str | None = None
@@ -58,6 +62,7 @@ def job_out(message: Message) -> JobOut:
         job_id=message.id,
         status=message.status,
         phone=message.phone,
+        message=message.body,
         media_url=message.media_url,
         sender_id=message.sender_id,
         campaign_id=message.campaign_id,
@@ -92,6 +97,7 @@ def send(
         body.sender_id,
         body.idempotency_key or idempotency_key,
         media_url=str(body.media_url) if body.media_url else None,
+        campaign_id=body.campaign_id,
     )
     message = services.messaging.wait_for_outcome(message, services.settings.send_wait_seconds)
     if message.status in PENDING:
@@ -111,12 +117,20 @@ class QueueRequest(SendRequest):
 
 class CampaignSendRequest(Camel):
     campaign_id: str = Field(min_length=1, max_length=64)
+    delay_ms: int | None = Field(
+        default=None,
+        ge=1,
+        le=3_600_000,
+        description="the least gap between two sends of this run, in ms (jitter is added on top); never "
+        "faster than the campaign's or the sender's own pacing",
+    )
 
 
 class CampaignAccepted(Camel):
     campaign_id: str
     status: str
     run: int
+    min_gap_ms: int | None = Field(default=None, description="the run's least gap, when its pacing sets one")
 
 
 @router.post("/queue", status_code=status.HTTP_202_ACCEPTED)
@@ -130,6 +144,7 @@ def queue(body: QueueRequest, principal: PrincipalDep, services: ServicesDep) ->
         body.idempotency_key,
         delay_ms=body.delay_ms,
         media_url=str(body.media_url) if body.media_url else None,
+        campaign_id=body.campaign_id,
     )
     return job_out(message)
 
@@ -137,14 +152,32 @@ def queue(body: QueueRequest, principal: PrincipalDep, services: ServicesDep) ->
 @router.post("/campaign-send", status_code=status.HTTP_202_ACCEPTED)
 def campaign_send(body: CampaignSendRequest, principal: PrincipalDep, services: ServicesDep) -> CampaignAccepted:
     """Start a campaign (the legacy route; same as POST /api/campaigns/{id}/start)."""
-    campaign = services.campaigns.start(principal, body.campaign_id)
-    return CampaignAccepted(campaign_id=campaign.id, status=campaign.status.value, run=campaign.run)
+    campaign = services.campaigns.start(principal, body.campaign_id, min_gap_ms=body.delay_ms)
+    return CampaignAccepted(
+        campaign_id=campaign.id,
+        status=campaign.status.value,
+        run=campaign.run,
+        min_gap_ms=campaign.pacing.min_gap_ms if campaign.pacing else None,
+    )
+
+
+class QueueDepthOut(Camel):
+    visible: int
+    in_flight: int
+    delayed: int
+
+
+class QueueStatsOut(Camel):
+    queues: dict[str, QueueDepthOut]
+    account: Counters = Field(description="every message of this account, direct and campaign, by status")
 
 
 @router.get("/queue/stats")
-def queue_stats(principal: PrincipalDep, services: ServicesDep) -> QueueStats:
+def queue_stats(principal: PrincipalDep, services: ServicesDep) -> QueueStatsOut:
     """SQS depths (visible, in flight, delayed) of every queue and DLQ, and this account's message counts."""
-    return services.stats.queue_stats(principal)
+    stats = services.stats.queue_stats(principal)
+    queues = {name: QueueDepthOut(**vars(depth)) for name, depth in stats.queues.items()}
+    return QueueStatsOut(queues=queues, account=stats.account)
 
 
 class CampaignScheduleRequest(Camel):

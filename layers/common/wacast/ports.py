@@ -128,6 +128,10 @@ class MessageRepository(Protocol):
         (SENDING after the driver call, or UNKNOWN): a receipt from that phone proves the send."""
         ...
 
+    def direct_counters(self, account_id: str) -> dict[str, int]:
+        """The account's direct (non-campaign) messages by counter bucket (total, queued, sent...)."""
+        ...
+
 
 class SenderRepository(Protocol):
     def create(self, sender: Sender) -> None: ...

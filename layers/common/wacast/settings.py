@@ -126,7 +126,17 @@ class PacingPresets(BaseSettings):
     delay_safe_ms: int = Field(default=10000, ge=0, validation_alias=AliasChoices("DELAY_SAFE", "WACAST_DELAY_SAFE_MS"))
 
 
-class ApiSettings(DeployableSettings, PacingPresets):
+class MessageRetention(BaseSettings):
+    """The deployables that create messages (api: direct sends; dispatcher: campaigns) stamp their expiry."""
+
+    model_config = _CONFIG
+
+    #: Messages (phone, rendered text, history: personal data) are deleted by DynamoDB TTL this long after
+    #: they were created. Campaign counters stay.
+    message_retention_days: int = Field(default=180, ge=1, le=3650)
+
+
+class ApiSettings(DeployableSettings, PacingPresets, MessageRetention):
     """The HTTP API: every queue (to send to, and to show depths and redrive), schedules, and the JWT secret."""
 
     deployable: ClassVar[str] = "api"
@@ -171,7 +181,7 @@ class ApiSettings(DeployableSettings, PacingPresets):
         return self
 
 
-class DispatcherSettings(DeployableSettings, PacingPresets):
+class DispatcherSettings(DeployableSettings, PacingPresets, MessageRetention):
     """The dispatcher: campaign jobs in, messages out; deletes one-time schedules once they fired."""
 
     deployable: ClassVar[str] = "dispatcher"

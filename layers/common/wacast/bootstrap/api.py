@@ -96,7 +96,8 @@ def build_api(settings: ApiSettings, *, clock: Clock | None = None) -> ApiServic
     dlq_depths: dict[str, Queue] = {f"{name}-dlq": q for name, q in dlqs.items()}
     accounts, senders, contacts = DynamoAccountRepository(), DynamoSenderRepository(), DynamoContactRepository()
     optouts, templates, campaigns = DynamoOptOutRepository(), DynamoTemplateRepository(), DynamoCampaignRepository()
-    messages, campaign_states = DynamoMessageRepository(), DynamoCampaignStates()
+    messages = DynamoMessageRepository(retention=timedelta(days=settings.message_retention_days))
+    campaign_states = DynamoCampaignStates()
     scheduler = EventBridgeScheduler(
         client("scheduler", settings.region),
         settings.schedule_group,
@@ -115,6 +116,7 @@ def build_api(settings: ApiSettings, *, clock: Clock | None = None) -> ApiServic
         sources["campaigns"],
         scheduler,
         clock,
+        presets,
     )
     attempts = DynamoLoginAttempts(settings.login_max_failures, settings.login_window_seconds)
     return ApiServices(
@@ -131,7 +133,7 @@ def build_api(settings: ApiSettings, *, clock: Clock | None = None) -> ApiServic
         ),
         api_keys=api_keys,
         account=AccountService(accounts),
-        messaging=MessagingService(messages, senders, accounts, optouts, sources["outbox"], clock),
+        messaging=MessagingService(messages, senders, accounts, optouts, campaigns, sources["outbox"], clock),
         contacts=ContactService(contacts, optouts, accounts, clock),
         opt_outs=OptOutService(optouts, accounts, clock),
         templates=TemplateService(templates, contacts, clock),

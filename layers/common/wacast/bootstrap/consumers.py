@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from wacast.adapters.aws import client
 from wacast.adapters.clock import SystemClock
@@ -59,6 +60,7 @@ def build_dispatcher(settings: DispatcherSettings, *, clock: Clock | None = None
     campaigns_queue, outbox = SqsQueue(settings.campaigns_queue_url, sqs), SqsQueue(settings.outbox_queue_url, sqs)
     campaigns, campaign_states = DynamoCampaignRepository(), DynamoCampaignStates()
     senders, templates = DynamoSenderRepository(), DynamoTemplateRepository()
+    presets = presets_of(settings)
     audience = AudienceReader(DynamoContactRepository())
     # A firing deletes its one-time schedule: no target, so no queue ARN or role to pass.
     scheduler = EventBridgeScheduler(client("scheduler", settings.region), settings.schedule_group)
@@ -72,6 +74,7 @@ def build_dispatcher(settings: DispatcherSettings, *, clock: Clock | None = None
         campaigns_queue,
         scheduler,
         clock,
+        presets,
     )
     dispatch = DispatchService(
         campaigns,
@@ -79,12 +82,12 @@ def build_dispatcher(settings: DispatcherSettings, *, clock: Clock | None = None
         senders,
         templates,
         audience,
-        DynamoMessageRepository(),
+        DynamoMessageRepository(retention=timedelta(days=settings.message_retention_days)),
         DynamoOptOutRepository(),
         outbox,
         campaigns_queue,
         clock,
-        presets_of(settings),
+        presets,
     )
     return DispatcherServices(settings, dispatch, ScheduleService(campaigns, runs, scheduler, clock))
 

@@ -32,6 +32,8 @@ class User(BaseModel):
     id: str
     account_id: str
     email: str
+    #: What the person is called (the old API's `name` at registration); may be empty.
+    name: str = ""
     role: Role
     password_hash: str
     created_at: datetime

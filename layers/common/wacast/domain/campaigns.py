@@ -123,10 +123,10 @@ class CampaignDraft(BaseModel):
 
 
 class DispatchJob(BaseModel):
-    """A message on the campaigns queue: a schedule firing (start a run), the next window of a run,
-    or the sweep of a cancelled run."""
+    """A message on the campaigns queue: a schedule firing (start a run), the next window of a run, the
+    sweep of a cancelled run, or the requeue of a resumed run's messages parked while it was paused."""
 
-    type: str = Field(default="dispatch", pattern="^(fire|dispatch|sweep)$")
+    type: str = Field(default="dispatch", pattern="^(fire|dispatch|sweep|requeue)$")
     account_id: str
     campaign_id: str
     run: int = 0

@@ -27,7 +27,7 @@ def normalise_phone(raw: str | int, default_country: str | None = None, *, field
     Raises ValidationFailed naming `field` when it is not written as a number, or is not a possible,
     valid number.
     """
-    text = str(raw) if isinstance(raw, int) and not isinstance(raw, bool) else (raw or "")
+    text = raw if isinstance(raw, str) else "" if isinstance(raw, bool) else str(raw)
     # any script's decimal digits (Arabic-Indic, Devanagari...) are digits; letters never are
     text = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text.translate(SPACES)).strip()
     if not text:

@@ -42,6 +42,19 @@ class AudienceReader:
             position = next_position
         raise RuntimeError("audience too large to count")
 
+    def unknown_contacts(self, account_id: str, audience: Audience) -> list[str]:
+        """The ids of an explicit audience that name no contact of the account, in the order given."""
+        if not audience.contact_ids:
+            return []
+        found: set[str] = set()
+        position: Position | None = Position()
+        for _ in range(MAX_PAGES):
+            if position is None:
+                break
+            page, position = self.page(account_id, audience, position, limit=100)
+            found.update(c.id for c in page)
+        return [i for i in audience.contact_ids if i not in found]
+
     def page(
         self, account_id: str, audience: Audience, position: Position, limit: int
     ) -> tuple[list[Contact], Position | None]:

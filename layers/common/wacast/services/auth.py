@@ -45,14 +45,14 @@ class AuthService:
         self.registration = registration
         self.registration_open = registration_open
 
-    def register(self, email: str, password: str, account_name: str) -> Session:
+    def register(self, email: str, password: str, account_name: str, name: str = "") -> Session:
         """Sign-up: a new account with its owner, signed in. Refused when registration is closed."""
         if not self.registration_open:
             raise Forbidden(
                 "sign-up is closed on this installation: ask its operator for an account "
                 "(the first owner is created with `make owner`)"
             )
-        account, owner = self.registration.create_owner(email, password, account_name)
+        account, owner = self.registration.create_owner(email, password, account_name, name)
         return self._session(owner, account)
 
     def add_user(self, principal: Principal, email: str, password: str, role: Role) -> User:

@@ -22,7 +22,8 @@ from wacast.domain.campaigns import (
     DispatchJob,
 )
 from wacast.domain.contacts import normalise_tags
-from wacast.domain.errors import Conflict, NotFound, Unavailable, ValidationFailed
+from wacast.domain.errors import Conflict, NotFound, Unavailable
+from wacast.domain.pacing import JITTER, PacingPolicy, PacingPreset, PresetGaps, gap_bounds_ms
 from wacast.observability import logger
 from wacast.ports import (
     AccountRepository,
@@ -53,7 +54,9 @@ class CampaignService:
         jobs: Queue,
         scheduler: Scheduler,
         clock: Clock,
+        presets: PresetGaps,
     ) -> None:
+        self.presets = presets
         self.campaigns = campaigns
         self.states = states
         self.accounts = accounts
@@ -135,12 +138,18 @@ class CampaignService:
 
     # -- lifecycle --------------------------------------------------------------------------------
 
-    def start(self, principal: Principal, campaign_id: str) -> Campaign:
+    def start(self, principal: Principal, campaign_id: str, min_gap_ms: int | None = None) -> Campaign:
         """Start a new run now: 202 at once; the dispatcher does the fan-out. Starting a campaign
-        scheduled once uses up its schedule."""
+        scheduled once uses up its schedule. `min_gap_ms` (the legacy delayMs) slows this run's pacing
+        to at least that gap between two sends; it never makes it faster (the sender's floor holds)."""
         current = self.get(principal, campaign_id)
+        if current.status in STARTABLE and self.audience.size(principal.account_id, current.audience) == 0:
+            raise Conflict("the audience is empty: nobody would get this campaign", details={"field": "audience"})
+        pacing = self._slowed(current, min_gap_ms) if min_gap_ms is not None else None
         once = current.schedule if current.schedule and current.schedule.kind == "once" else None
-        started = self.start_run(principal.account_id, campaign_id, STARTABLE, clear_schedule=once is not None)
+        started = self.start_run(
+            principal.account_id, campaign_id, STARTABLE, clear_schedule=once is not None, pacing=pacing
+        )
         if once is not None:
             self.scheduler.delete(once.name)
         return started
@@ -153,9 +162,11 @@ class CampaignService:
         *,
         fired_for: str | None = None,
         clear_schedule: bool = False,
+        pacing: PacingPolicy | None = None,
     ) -> Campaign:
         """Start run N+1 if the campaign is in one of `allowed`. A schedule firing passes `fired_for`
-        (its scheduled time): the same firing delivered twice starts one run."""
+        (its scheduled time): the same firing delivered twice starts one run. `pacing` replaces the
+        campaign's pacing from this run on."""
         current = self.campaigns.get(account_id, campaign_id)
         if current is None:
             raise NotFound("no such campaign", details={"campaign_id": campaign_id})
@@ -166,6 +177,8 @@ class CampaignService:
             extra["last_fire"] = fired_for
         if clear_schedule:
             extra["schedule"] = None
+        if pacing is not None:
+            extra["pacing"] = pacing
         now = self.clock.now()
         dispatch = current.dispatch.model_copy(
             update={"seq": current.dispatch.seq + 1, "cursor": None, "audience_index": 0, "pacer": None, "done": False}
@@ -201,10 +214,12 @@ class CampaignService:
         resumed = self.campaigns.transition(
             principal.account_id, campaign_id, RESUMABLE, C.RUNNING, self.clock.now(), dispatch=dispatch
         )
+        # the messages that came due while paused were parked (still QUEUED): queue them again now, and
+        # carry on with the fan-out where it stopped
+        kinds = ["requeue"] if resumed.dispatch.done else ["requeue", "dispatch"]
+        self._enqueue(resumed, *kinds, revert_to=C.PAUSED)
         if resumed.dispatch.done:
             self.states.complete_if_done(resumed.account_id, resumed.id, self.clock.now())
-        else:
-            self._enqueue(resumed, "dispatch", revert_to=C.PAUSED)
         return resumed
 
     def cancel(self, principal: Principal, campaign_id: str) -> Campaign:
@@ -222,22 +237,35 @@ class CampaignService:
 
     # -- internals --------------------------------------------------------------------------------
 
-    def _enqueue(self, campaign: Campaign, kind: str, revert_to: CampaignStatus | None) -> None:
-        job = DispatchJob(
-            type=kind,
-            account_id=campaign.account_id,
-            campaign_id=campaign.id,
-            run=campaign.run,
-            seq=campaign.dispatch.seq,
-        )
+    def _enqueue(self, campaign: Campaign, *kinds: str, revert_to: CampaignStatus | None) -> None:
+        jobs = [
+            DispatchJob(
+                type=kind,
+                account_id=campaign.account_id,
+                campaign_id=campaign.id,
+                run=campaign.run,
+                seq=campaign.dispatch.seq,
+            )
+            for kind in kinds
+        ]
         try:
-            self.jobs.send(job.model_dump())
+            self.jobs.send_batch([(job.model_dump(), 0) for job in jobs])
         except Unavailable:
             if revert_to is not None:  # nothing will dispatch it: put it back as it was
                 self.campaigns.transition(
                     campaign.account_id, campaign.id, {campaign.status}, revert_to, self.clock.now()
                 )
             raise
+
+    def _slowed(self, campaign: Campaign, min_gap_ms: int) -> PacingPolicy:
+        """The campaign's pacing (or its sender's), with at least `min_gap_ms` between two sends and the
+        usual jitter on top: never faster than it was."""
+        sender = self.senders.get(campaign.account_id, campaign.sender_id)
+        policy = campaign.pacing or (sender.pacing if sender else PacingPolicy())
+        low, high = gap_bounds_ms(policy, self.presets)
+        slowest = max(low, min_gap_ms)
+        update = {"min_gap_ms": slowest, "max_gap_ms": max(high, round(slowest * (1 + JITTER)))}
+        return policy.model_copy(update={**update, "preset": PacingPreset.CUSTOM})
 
     def _check_references(self, principal: Principal, draft: CampaignDraft) -> str:
         if draft.audience.tags is not None:  # tags are stored canonical: match them as stored
@@ -247,7 +275,13 @@ class CampaignService:
             account = self.accounts.get(principal.account_id)
             sender_id = account.default_sender_id if account else None
         if sender_id is None or self.senders.get(principal.account_id, sender_id) is None:
-            raise ValidationFailed("no such sender in this account", field="sender_id")
+            raise NotFound("no such sender in this account", details={"field": "sender_id"})
         if draft.template_id is not None and self.templates.get(principal.account_id, draft.template_id) is None:
-            raise ValidationFailed("no such template", field="template_id")
+            raise NotFound("no such template in this account", details={"field": "template_id"})
+        unknown = self.audience.unknown_contacts(principal.account_id, draft.audience)
+        if unknown:
+            raise NotFound(
+                f"{len(unknown)} contact id(s) of the audience name no contact of this account",
+                details={"field": "audience.contact_ids", "unknown": unknown},
+            )
         return sender_id

@@ -54,7 +54,6 @@ ACK = Disposition(Act.ACK)
 PLAN_TOLERANCE = 1.0  # seconds a message may arrive before its planned time and still go
 INLINE_WAIT_LIMIT = 15.0  # a pacing wait up to this long is slept in the host; longer ones defer
 NOT_CONNECTED = "not_connected"  # the reason code drivers give when the session is down
-PAUSED_RECHECK = 60
 DISCONNECTED_RECHECK = 30
 
 
@@ -62,7 +61,6 @@ DISCONNECTED_RECHECK = 30
 class DeliveryConfig:
     host_id: str
     lease_seconds: float = 150.0
-    paused_recheck_seconds: int = PAUSED_RECHECK
     disconnected_recheck_seconds: int = DISCONNECTED_RECHECK
 
 
@@ -146,7 +144,7 @@ class DeliveryService:
         if message.campaign_id is not None:
             status = self.campaigns.status_of(message.account_id, message.campaign_id)
             if status == "paused":
-                return self._defer(message, self.config.paused_recheck_seconds, "campaign paused")
+                return self._park(message)
             if status in (None, "cancelled"):
                 self._settle(message, S.SKIPPED, "campaign cancelled" if status else "campaign deleted")
                 return ACK
@@ -270,6 +268,14 @@ class DeliveryService:
     def _complete_campaign(self, message: Message) -> None:
         if message.campaign_id is not None:
             self.campaigns.complete_if_done(message.account_id, message.campaign_id, self.clock.now())
+
+    def _park(self, message: Message) -> Disposition:
+        """A paused campaign's message leaves the outbox and stays QUEUED (no attempt burnt, no polling
+        while paused); resuming the campaign queues its waiting messages again at once (the dispatcher's
+        requeue job)."""
+        obs.emit(obs.MESSAGES_DEFERRED)
+        logger.info("message parked: its campaign is paused", message_id=message.id, campaign_id=message.campaign_id)
+        return ACK
 
     def _defer(self, message: Message, seconds: int, reason: str) -> Disposition:
         obs.emit(obs.MESSAGES_DEFERRED)

@@ -89,6 +89,9 @@ class DispatchService:
         if job.type == "sweep":
             self.sweep(campaign)
             return
+        if job.type == "requeue":
+            self.requeue(campaign)
+            return
         if campaign.status is CampaignStatus.CANCELLED:
             # a dispatch that raced the cancel (or died between writing and queueing) may have left
             # waiting messages the cancel's sweep did not see: sweep again
@@ -235,6 +238,32 @@ class DispatchService:
         pacer_next = state.pacer.next_at if state.pacer else None
         job = DispatchJob(account_id=campaign.account_id, campaign_id=campaign.id, run=campaign.run, seq=state.seq)
         self.jobs.send(job.model_dump(), delay_seconds=delay_until(pacer_next - LEAD if pacer_next else None, now))
+
+    # -- resumption -------------------------------------------------------------------------------
+
+    def requeue(self, campaign: Campaign) -> None:
+        """A resumed run: queue again, paced from now, every message that came due while it was paused
+        (the host parked them: they left the outbox, still QUEUED). A message whose outbox copy survived
+        may be queued twice: its claim lets one copy through and the other finds it settled."""
+        if campaign.status is not CampaignStatus.RUNNING:
+            return
+        now = self.clock.now()
+        sender = self.senders.get(campaign.account_id, campaign.sender_id)
+        if sender is None:
+            return  # the next dispatch window fails the campaign, naming the reason
+        policy = within_floor(campaign.pacing, sender.pacing, self.presets) if campaign.pacing else sender.pacing
+        gap = max(1, gap_bounds_ms(policy, self.presets)[0]) / 1000
+        due: list[Message] = []
+        for status in (S.QUEUED, S.RETRYING):
+            cursor: str | None = None
+            for _ in range(MAX_PAGES_PER_JOB):
+                page, cursor = self.messages.list_by_campaign(campaign.id, status=status, cursor=cursor, limit=PAGE)
+                due += [m for m in page if m.run == campaign.run and (m.send_at is None or m.send_at <= now)]
+                if cursor is None:
+                    break
+        due.sort(key=lambda m: (m.send_at or m.created_at, m.id))
+        self.outbox.send_batch([(outbox_body(m), min(900, int(i * gap))) for i, m in enumerate(due)])
+        logger.info("requeued a resumed campaign's parked messages", campaign_id=campaign.id, messages=len(due))
 
     # -- cancellation -----------------------------------------------------------------------------
 

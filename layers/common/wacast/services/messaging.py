@@ -7,11 +7,20 @@ import uuid
 from datetime import timedelta
 
 from wacast.domain.accounts import Principal
-from wacast.domain.errors import NotFound, OptedOut, ValidationFailed
+from wacast.domain.campaigns import CampaignStatus
+from wacast.domain.errors import Conflict, NotFound, OptedOut, ValidationFailed
 from wacast.domain.messages import PENDING, Message, MessageStatus, StatusChange
 from wacast.domain.phones import normalise_phone
 from wacast.domain.senders import Sender
-from wacast.ports import AccountRepository, Clock, MessageRepository, OptOutRepository, Queue, SenderRepository
+from wacast.ports import (
+    AccountRepository,
+    CampaignRepository,
+    Clock,
+    MessageRepository,
+    OptOutRepository,
+    Queue,
+    SenderRepository,
+)
 
 POLL_INTERVAL = 0.25
 
@@ -30,9 +39,11 @@ class MessagingService:
         senders: SenderRepository,
         accounts: AccountRepository,
         optouts: OptOutRepository,
+        campaigns: CampaignRepository,
         outbox: Queue,
         clock: Clock,
     ) -> None:
+        self.campaigns = campaigns
         self.messages = messages
         self.senders = senders
         self.accounts = accounts
@@ -49,9 +60,11 @@ class MessagingService:
         idempotency_key: str | None = None,
         delay_ms: int = 0,
         media_url: str | None = None,
+        campaign_id: str | None = None,
     ) -> Message:
         """Queue one message, to go no earlier than `delay_ms` from now. With the same idempotency key,
-        a retried call returns the first message."""
+        a retried call returns the first message. With `campaign_id` (one of the caller's campaigns) the
+        message belongs to that campaign: its listing, stats and counters include it."""
         account = self.accounts.get(principal.account_id)
         if account is None:
             raise NotFound("account not found")
@@ -59,6 +72,8 @@ class MessagingService:
         if self.optouts.is_opted_out(principal.account_id, e164):
             raise OptedOut("this number opted out of messages from this account", details={"field": "phone"})
         sender = self._sender(principal, sender_id or account.default_sender_id)
+        if campaign_id is not None:
+            self._linkable_campaign(principal, campaign_id)
         message_id = _direct_id(principal.account_id, idempotency_key)
         existing = self.messages.get(message_id) if idempotency_key else None
         if existing is not None:
@@ -72,6 +87,7 @@ class MessagingService:
             phone=e164,
             body=text,
             media_url=media_url,
+            campaign_id=campaign_id,
             send_at=send_at,
             created_at=now,
             updated_at=now,
@@ -98,9 +114,16 @@ class MessagingService:
             raise NotFound("no such job", details={"job_id": job_id})
         return message
 
+    def _linkable_campaign(self, principal: Principal, campaign_id: str) -> None:
+        campaign = self.campaigns.get(principal.account_id, campaign_id)
+        if campaign is None:
+            raise NotFound("no such campaign in this account", details={"field": "campaign_id"})
+        if campaign.status is CampaignStatus.CANCELLED:
+            raise Conflict("a cancelled campaign takes no more messages", details={"field": "campaign_id"})
+
     def _sender(self, principal: Principal, sender_id: str | None) -> Sender:
         if not sender_id:
-            raise ValidationFailed("this account has no default sender: name one", field="senderId")
+            raise ValidationFailed("this account has no default sender: name one", field="sender_id")
         sender = self.senders.get(principal.account_id, sender_id)
         if sender is None:
             raise NotFound("no such sender", details={"field": "sender_id"})

@@ -25,7 +25,7 @@ class Registration:
         self.clock = clock
         self.default_driver = default_driver
 
-    def create_owner(self, email: str, password: str, account_name: str) -> tuple[Account, User]:
+    def create_owner(self, email: str, password: str, account_name: str, name: str = "") -> tuple[Account, User]:
         """A new account and its owner (Conflict when the email is taken)."""
         now = self.clock.now()
         account = Account(id=new_id("acct"), name=account_name, created_at=now)
@@ -33,6 +33,7 @@ class Registration:
             id=new_id("user"),
             account_id=account.id,
             email=email.lower(),
+            name=name,
             role=Role.OWNER,
             password_hash=hash_password(password),
             created_at=now,

@@ -112,7 +112,12 @@ class StatsService:
                 return
 
     def queue_stats(self, principal: Principal) -> QueueStats:
+        """Every queue's depth, and every message of the account by status: its campaigns' (direct sends
+        linked to a campaign count there) and its direct ones."""
         totals: dict[str, int] = dict.fromkeys(Counters.model_fields, 0)
+        for name, value in self.messages.direct_counters(principal.account_id).items():
+            if name in totals:
+                totals[name] += value
         cursor: str | None = None
         for _ in range(1_000):
             page, cursor = self.campaigns.list_for_account(principal.account_id, cursor=cursor, limit=100)

@@ -28,6 +28,7 @@ class UserModel(TableModel):
     id = UnicodeAttribute()
     account_id = UnicodeAttribute()
     email = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
     role = UnicodeAttribute()
     password_hash = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
@@ -63,6 +64,7 @@ def _user(model: UserModel) -> User:
         id=model.id,
         account_id=model.account_id,
         email=model.email,
+        name=model.name or "",
         role=Role(model.role),
         password_hash=model.password_hash,
         created_at=model.created_at,
@@ -76,6 +78,7 @@ def user_model(user: User) -> UserModel:
         id=user.id,
         account_id=user.account_id,
         email=user.email,
+        name=user.name or None,
         role=user.role.value,
         password_hash=user.password_hash,
         created_at=user.created_at,

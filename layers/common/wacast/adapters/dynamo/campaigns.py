@@ -231,7 +231,7 @@ class DynamoCampaignRepository:
         now: datetime,
         **changes: Any,
     ) -> Campaign:
-        """Move the campaign to `to` if it is in one of `allowed`; `changes` may set run, dispatch,
+        """Move the campaign to `to` if it is in one of `allowed`; `changes` may set run, dispatch, pacing,
         started_at, completed_at, failure_reason. Raises Conflict (or NotFound) otherwise."""
         actions: list[Action] = [CampaignModel.status.set(to.value), CampaignModel.updated_at.set(now)]
         condition = _status_in(allowed)
@@ -245,6 +245,8 @@ class DynamoCampaignRepository:
                 ]
             elif name == "schedule":
                 actions += _schedule_actions(value)
+            elif name == "pacing":
+                actions.append(CampaignModel.pacing_json.set(value.model_dump_json()))
             elif name == "last_fire":  # a firing starts at most one run: only a later firing passes
                 condition &= CampaignModel.last_fire.does_not_exist() | (CampaignModel.last_fire < value)
                 actions.append(CampaignModel.last_fire.set(value))

@@ -6,13 +6,16 @@ gsi2: PMID#{sender}#{provider id} / MSG: receipts find their message (sparse: on
 gsi3: UNPROVEN#{sender}#{phone} / {message}: messages whose driver call may have reached WhatsApp but whose
       outcome is not recorded (SENDING after the driver was called, or UNKNOWN). A receipt from that
       recipient proves the send (sparse).
+
+Counters move in the same transaction as the message: a campaign's on its campaign item, a direct
+message's on its account's direct-counters item (ACCT#{account} / COUNTERS#DIRECT, made by the first ADD).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import (
@@ -92,6 +95,10 @@ def message_key(message_id: str) -> tuple[str, str]:
     return f"MSG#{message_id}", "MSG"
 
 
+def direct_counters_key(account_id: str) -> tuple[str, str]:
+    return f"ACCT#{account_id}", "COUNTERS#DIRECT"
+
+
 def _group_key(message: Message) -> str:
     return f"CAMPAIGN#{message.campaign_id}" if message.campaign_id else f"ACCT#{message.account_id}#DIRECT"
 
@@ -152,24 +159,32 @@ class CampaignMissing(Exception):
     """The campaign a message counts toward no longer exists."""
 
 
-class DynamoMessageRepository:
-    """Messages in DynamoDB. Each status change is one conditional write, on the version read."""
+#: How long a message (phone, rendered text, history: personal data) is kept: TTL deletes it after this.
+DEFAULT_RETENTION = timedelta(days=180)
 
-    def __init__(self, connection: Connection | None = None) -> None:
+
+class DynamoMessageRepository:
+    """Messages in DynamoDB. Each status change is one conditional write, on the version read. A new
+    message expires (DynamoDB TTL) `retention` after its creation; its campaign's counters stay."""
+
+    def __init__(self, connection: Connection | None = None, retention: timedelta = DEFAULT_RETENTION) -> None:
         self._connection = connection
+        self.retention = retention
+
+    def _new_model(self, message: Message) -> MessageModel:
+        model = to_model(message)
+        model.expires_at = int((message.created_at + self.retention).timestamp())
+        return model
 
     def _conn(self) -> Connection:
         return self._connection or MessageModel._get_connection().connection
 
     def create(self, message: Message) -> bool:
-        model = to_model(message)
+        model = self._new_model(message)
         not_exists = MessageModel.pk.does_not_exist()
         try:
-            if message.campaign_id is None:
-                model.save(condition=not_exists)
-            else:
-                counters = self._counter_actions(counter_delta(None, message.status))
-                self._transact(lambda tx: tx.save(model, condition=not_exists), self._campaign(message), counters)
+            counters = self._counter_actions(counter_delta(None, message.status))
+            self._transact(lambda tx: tx.save(model, condition=not_exists), message, counters)
         except (PutError, TransactWriteError) as exc:
             if _is_conditional_failure(exc):
                 return False
@@ -191,7 +206,7 @@ class DynamoMessageRepository:
         for message in chunk:
             for name, amount in counter_delta(None, message.status).items():
                 delta[name] = delta.get(name, 0) + amount
-        models = [to_model(m) for m in chunk]
+        models = [self._new_model(m) for m in chunk]
         not_exists = MessageModel.pk.does_not_exist()
 
         def put_all(tx: TransactWrite) -> None:
@@ -199,7 +214,7 @@ class DynamoMessageRepository:
                 tx.save(model, condition=not_exists)
 
         try:
-            self._transact(put_all, self._campaign(chunk[0]), self._counter_actions(delta))
+            self._transact(put_all, chunk[0], self._counter_actions(delta))
         except (TransactWriteError, CampaignMissing) as exc:
             if isinstance(exc, TransactWriteError) and "ConditionalCheckFailed" not in reason_codes(exc):
                 raise Unavailable("could not write the messages") from exc
@@ -316,31 +331,36 @@ class DynamoMessageRepository:
     def _write(self, message: Message, actions: list[Action], condition: Condition, delta: Mapping[str, int]) -> None:
         model = MessageModel(*message_key(message.id))
         try:
-            if message.campaign_id is None or not delta:
+            if not delta:
                 model.update(actions=actions, condition=condition)
             else:
                 self._transact(
                     lambda tx: tx.update(model, actions=actions, condition=condition),
-                    self._campaign(message),
+                    message,
                     self._counter_actions(delta),
                 )
         except CampaignMissing:  # the campaign was deleted: the message still moves, uncounted
-            self._write(message.model_copy(update={"campaign_id": None}), actions, condition, {})
+            model.update(actions=actions, condition=condition)
         except (UpdateError, TransactWriteError) as exc:
             if _is_conditional_failure(exc):
                 raise StaleState("the message changed meanwhile", details={"message_id": message.id}) from exc
             raise Unavailable("could not update the message", details={"message_id": message.id}) from exc
 
-    def _transact(
-        self, message_op: Callable[[TransactWrite], None], campaign: CampaignCountersModel, counters: list[Action]
-    ) -> None:
-        """One transaction: the message write plus its campaign's counters. Retries lost races on the
-        (hot) campaign item; raises CampaignMissing when only the campaign's existence check failed."""
+    def _transact(self, message_op: Callable[[TransactWrite], None], message: Message, counters: list[Action]) -> None:
+        """One transaction: the message write plus its counters (its campaign's, which must still exist, or
+        its account's direct ones). Retries lost races on the (hot) counter item; raises CampaignMissing
+        when only the campaign's existence check failed."""
+        if message.campaign_id is None:
+            target = CampaignCountersModel(*direct_counters_key(message.account_id))
+            condition = None
+        else:
+            target = CampaignCountersModel(*campaign_key(message.account_id, message.campaign_id))
+            condition = CampaignCountersModel.pk.exists()
         for attempt in range(TRANSACTION_ATTEMPTS):
             try:
                 with TransactWrite(connection=self._conn()) as tx:
                     message_op(tx)
-                    tx.update(campaign, actions=counters, condition=CampaignCountersModel.pk.exists())
+                    tx.update(target, actions=counters, condition=condition)
                 return
             except TransactWriteError as exc:
                 codes = reason_codes(exc)
@@ -351,10 +371,13 @@ class DynamoMessageRepository:
                     raise CampaignMissing from exc
                 raise
 
-    @staticmethod
-    def _campaign(message: Message) -> CampaignCountersModel:
-        assert message.campaign_id is not None
-        return CampaignCountersModel(*campaign_key(message.account_id, message.campaign_id))
+    def direct_counters(self, account_id: str) -> dict[str, int]:
+        """The account's direct (non-campaign) messages by counter bucket."""
+        try:
+            item = CampaignCountersModel.get(*direct_counters_key(account_id))
+        except CampaignCountersModel.DoesNotExist:
+            return {}
+        return {name: int(getattr(item, attribute.attr_name) or 0) for name, attribute in COUNTER_ATTRIBUTES.items()}
 
     @staticmethod
     def _counter_actions(delta: Mapping[str, int]) -> list[Action]:
