@@ -46,7 +46,16 @@ def test_a_campaign_over_http_with_failing_drivers(api: httpx.Client, stack: Loc
     )
 
     print(f"campaign of {CONTACTS} completed in {time.monotonic() - t0:.1f} s")
-    messages = all_messages(api, headers, campaign["id"])
+
+    def settled_view() -> tuple[dict[str, object], list[dict[str, object]]] | None:
+        """Stats and messages read while no receipt lands in between (delivered receipts keep arriving
+        after the last send completes the campaign): the counters must equal the messages' statuses."""
+        before = api.get(stats_url, headers=headers).json()
+        listed = all_messages(api, headers, campaign["id"])
+        after = api.get(stats_url, headers=headers).json()
+        return (after, listed) if before["counters"] == after["counters"] else None
+
+    stats, messages = wait_for(settled_view, timeout=30, what="receipts to stop moving the counters", every=1)
     # every contact has exactly one message, and it is settled
     assert len(messages) == CONTACTS == len({m["phone"] for m in messages})
     statuses = Counter(m["status"] for m in messages)
