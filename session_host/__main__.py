@@ -30,9 +30,7 @@ from session_host.drivers.webjs import WebjsDriver
 from session_host.host import DriverFactory, EventsFor, SessionHost
 from session_host.stopping import wait_for_stop_signal
 from session_host.timers import Timers
-from wacast.adapters.aws import client
 from wacast.adapters.clock import SystemClock
-from wacast.adapters.cloudwatch import CloudWatchMetricsSink
 from wacast.bootstrap import build_session_host
 from wacast.observability import logger, set_metrics_sink
 from wacast.settings import ConfigError, SessionHostSettings
@@ -101,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write(f"{exc}\n")
         sys.exit(2)
     services = build_session_host(settings)
-    metrics_sink = CloudWatchMetricsSink(client("cloudwatch", settings.region))
+    metrics_sink = services.metrics_sink
     set_metrics_sink(metrics_sink)
     metrics_sink.start()
     drivers = whatsapp_drivers(settings) if args.driver == "neonize" else simulated_from_json(args.simulated_config)

@@ -4,6 +4,10 @@ sender's lane (one message at a time per sender), and applies the returned Dispo
 Messages waiting on a lane keep their visibility extended by a heartbeat. On stop, the message in
 progress on each lane finishes; the waiting ones are handed back to SQS at once (visibility 0).
 
+A body that is not an OutboxMessage is logged and left alone: SQS gives it back after the visibility
+timeout and, past maxReceiveCount, moves it to the outbox DLQ, whose alarm tells an operator. It may
+name a real message (a producer of another version, mid-deploy), so it is never silently deleted.
+
 Separately, an optional `heartbeat` callback runs after every receive that returned (with messages or
 empty), so the container health check (session_host.health) can tell a wedged poll loop.
 """
@@ -16,17 +20,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
+from wacast.domain.outbox import OutboxMessage
 from wacast.observability import logger
 from wacast.ports import Queue, QueueMessage
 from wacast.services.delivery import Act, DeliveryService, Disposition
+from wacast.settings import session_host_default
 
-VISIBILITY_SECONDS = 180  # the outbox queue's own visibility timeout (template.yaml)
-HEARTBEAT_EVERY = 30.0
+HEARTBEAT_EVERY = 30.0  # seconds between two extensions of a waiting message's visibility
 
 
 @dataclass
 class _Held:
     message: QueueMessage
+    body: OutboxMessage
     extended_at: float
 
 
@@ -40,13 +48,15 @@ class OutboxConsumer:
         max_in_flight: int = 50,
         wait_seconds: int = 20,
         heartbeat: Callable[[], None] | None = None,
+        visibility_seconds: int = session_host_default("outbox_visibility_seconds"),
     ) -> None:
         self.outbox = outbox
+        self.visibility_seconds = visibility_seconds  # the outbox queue's own visibility timeout
         self.delivery = delivery
         self.max_in_flight = max_in_flight
         self.wait_seconds = wait_seconds
         self.heartbeat = heartbeat
-        self._lanes: dict[str, queue.Queue[QueueMessage | None]] = {}
+        self._lanes: dict[str, queue.Queue[_Held | None]] = {}
         self._lane_threads: list[threading.Thread] = []
         self._held: dict[str, _Held] = {}
         self._held_lock = threading.Lock()
@@ -99,9 +109,13 @@ class OutboxConsumer:
                 if self._stopping.is_set():
                     self._safe(self.outbox.change_visibility, message, 0)
                     continue
+                body = _read(message)
+                if body is None:
+                    continue
+                held = _Held(message, body, time.monotonic())
                 with self._held_lock:
-                    self._held[message.receipt_handle] = _Held(message, time.monotonic())
-                self._lane(str(message.body.get("sender_id", "?"))).put(message)
+                    self._held[message.receipt_handle] = held
+                self._lane(body.sender_id).put(held)
 
     def _beat(self) -> None:
         if self.heartbeat is None:
@@ -111,7 +125,7 @@ class OutboxConsumer:
         except Exception:  # a full disk must not stop the poll loop; the health check will notice
             logger.exception("could not record the outbox heartbeat")
 
-    def _lane(self, sender_id: str) -> queue.Queue[QueueMessage | None]:
+    def _lane(self, sender_id: str) -> queue.Queue[_Held | None]:
         lane = self._lanes.get(sender_id)
         if lane is None:
             lane = queue.Queue()
@@ -121,22 +135,22 @@ class OutboxConsumer:
             thread.start()
         return lane
 
-    def _lane_loop(self, lane: queue.Queue[QueueMessage | None]) -> None:
+    def _lane_loop(self, lane: queue.Queue[_Held | None]) -> None:
         while True:
-            message = lane.get()
-            if message is None:
+            held = lane.get()
+            if held is None:
                 return
             if self._stopping.is_set():
-                self._give_back(message)
+                self._give_back(held.message)
                 continue
             try:
-                disposition = self.delivery.handle(message.body)
+                disposition = self.delivery.handle(held.body)
             except Exception:
                 # Unexpected (AWS outage...): leave it to SQS; it comes back after the visibility timeout.
-                logger.exception("delivery failed unexpectedly", message_id=message.message_id)
-                self._forget(message)
+                logger.exception("delivery failed unexpectedly", sqs_message_id=held.message.message_id)
+                self._forget(held.message)
                 continue
-            self.apply(message, disposition)
+            self.apply(held.message, disposition)
 
     # -- applying a disposition -----------------------------------------------------------------
 
@@ -154,6 +168,7 @@ class OutboxConsumer:
             self._forget(message)
 
     def _defer(self, message: QueueMessage, seconds: int) -> None:
+        # the same message again, as received (a field a newer producer added survives the deferral)
         self.outbox.send(message.body, delay_seconds=min(900, max(0, seconds)))
         self.outbox.delete(message)
 
@@ -167,16 +182,16 @@ class OutboxConsumer:
                 for held in due:
                     held.extended_at = now
             for held in due:
-                self._safe(self.outbox.change_visibility, held.message, VISIBILITY_SECONDS)
+                self._safe(self.outbox.change_visibility, held.message, self.visibility_seconds)
 
-    def _release_waiting(self, lane: queue.Queue[QueueMessage | None]) -> None:
+    def _release_waiting(self, lane: queue.Queue[_Held | None]) -> None:
         while True:
             try:
-                message = lane.get_nowait()
+                held = lane.get_nowait()
             except queue.Empty:
                 return
-            if message is not None:
-                self._give_back(message)
+            if held is not None:
+                self._give_back(held.message)
 
     def _give_back(self, message: QueueMessage) -> None:
         self._safe(self.outbox.change_visibility, message, 0)
@@ -192,3 +207,12 @@ class OutboxConsumer:
             fn(*args)  # type: ignore[operator]
         except Exception:
             logger.exception("SQS call failed")
+
+
+def _read(message: QueueMessage) -> OutboxMessage | None:
+    """The outbox message in the body; None (logged) when it is not one (see the module docstring)."""
+    try:
+        return OutboxMessage.model_validate(message.body)
+    except ValidationError as exc:
+        logger.error("malformed outbox message; left for the DLQ", body=message.body, error=str(exc))
+        return None

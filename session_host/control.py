@@ -73,25 +73,27 @@ class ControlConsumer:
 
     def process(self, batch: list[QueueMessage]) -> list[str]:
         """Apply a batch; returns the message ids that failed (they stay in the queue)."""
-        by_sender: dict[str, list[QueueMessage]] = defaultdict(list)
+        failed: list[str] = []
+        by_sender: dict[str, list[tuple[QueueMessage, SenderCommand]]] = defaultdict(list)
         for message in batch:
-            by_sender[str(message.body.get("sender_id", ""))].append(message)
+            try:
+                command = SenderCommand.model_validate(message.body)
+            except ValidationError:
+                logger.error("malformed session command; it will go to the DLQ", body=message.body)
+                failed.append(message.message_id)
+                continue
+            by_sender[command.sender_id].append((message, command))
         futures = {self._pool.submit(self._run_lane, lane): lane for lane in by_sender.values()}
         done, _ = wait(futures, timeout=BATCH_DEADLINE_SECONDS)
-        failed = [m.message_id for f in done for m in f.result()]
-        failed += [m.message_id for f, lane in futures.items() if f not in done for m in lane]
+        failed += [m.message_id for f in done for m in f.result()]
+        failed += [m.message_id for f, lane in futures.items() if f not in done for m, _ in lane]
         return failed
 
-    def _run_lane(self, lane: list[QueueMessage]) -> list[QueueMessage]:
-        return [message for message in lane if not self._handle(message)]
+    def _run_lane(self, lane: list[tuple[QueueMessage, SenderCommand]]) -> list[QueueMessage]:
+        return [message for message, command in lane if not self._handle(message, command)]
 
-    def _handle(self, message: QueueMessage) -> bool:
+    def _handle(self, message: QueueMessage, command: SenderCommand) -> bool:
         """True when the message is done with (deleted)."""
-        try:
-            command = SenderCommand.model_validate(message.body)
-        except ValidationError:
-            logger.error("malformed session command; it will go to the DLQ", body=message.body)
-            return False
         if self._already_applied(command.command_id) or self._stale(command):
             return self._ack(message)
         try:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from wacast.domain.errors import NotFound
+from wacast.domain.events import HostEvent, IncomingEvent, ReceiptEvent, ReceiptStatus, SenderStateEvent
 from wacast.domain.senders import DriverSession, Sender, SenderState, overall_state
 from wacast.observability import logger
 from wacast.ports import EventPublisher, SenderRepository
@@ -35,15 +36,8 @@ class HostEvents:
         if changed is not None:
             state, error = changed
             logger.info("sender state", sender_id=sender.id, state=state, error=error)
-            self.publisher.publish(
-                {
-                    "type": "sender_state",
-                    "account_id": sender.account_id,
-                    "sender_id": sender.id,
-                    "state": state.value,
-                    "error": error,
-                    "at": at.isoformat(),
-                }
+            self._publish(
+                SenderStateEvent(account_id=sender.account_id, sender_id=sender.id, state=state, error=error, at=at)
             )
 
     def _write_state(
@@ -78,31 +72,26 @@ class HostEvents:
                 self._save(current.model_copy(update={"pairing_code": code}))
 
     def on_receipt(
-        self, sender: Sender, provider_ids: list[str], status: str, recipient: str | None, at: datetime
+        self, sender: Sender, provider_ids: list[str], status: ReceiptStatus, recipient: str | None, at: datetime
     ) -> None:
-        self.publisher.publish(
-            {
-                "type": "receipt",
-                "account_id": sender.account_id,
-                "sender_id": sender.id,
-                "provider_message_ids": provider_ids,
-                "status": status,
-                "recipient": recipient,
-                "at": at.isoformat(),
-            }
+        self._publish(
+            ReceiptEvent(
+                account_id=sender.account_id,
+                sender_id=sender.id,
+                provider_message_ids=provider_ids,
+                status=status,
+                recipient=recipient,
+                at=at,
+            )
         )
 
     def on_incoming(self, sender: Sender, from_phone: str, text: str, at: datetime) -> None:
-        self.publisher.publish(
-            {
-                "type": "incoming",
-                "account_id": sender.account_id,
-                "sender_id": sender.id,
-                "sender_phone": from_phone,
-                "text": text,
-                "at": at.isoformat(),
-            }
+        self._publish(
+            IncomingEvent(account_id=sender.account_id, sender_id=sender.id, sender_phone=from_phone, text=text, at=at)
         )
+
+    def _publish(self, event: HostEvent) -> None:
+        self.publisher.publish(event.model_dump(mode="json"))
 
     def _save(self, sender: Sender) -> bool:
         try:
@@ -135,7 +124,7 @@ class DriverEventsFor:
         self.host.on_pairing_code(sender, code, at)
 
     def on_receipt(
-        self, sender: Sender, provider_ids: list[str], status: str, recipient: str | None, at: datetime
+        self, sender: Sender, provider_ids: list[str], status: ReceiptStatus, recipient: str | None, at: datetime
     ) -> None:
         self.host.on_receipt(sender, provider_ids, status, recipient, at)
 

@@ -84,12 +84,20 @@ class SessionHost:
             optouts=services.optouts,
             campaigns=services.campaign_states,
             clock=services.clock,
-            config=DeliveryConfig(host_id=settings.host_id, lease_seconds=settings.lease_seconds),
+            config=DeliveryConfig(
+                host_id=settings.host_id,
+                lease_seconds=settings.lease_seconds,
+                disconnected_recheck_seconds=settings.disconnected_recheck_seconds,
+            ),
             rng=random.Random(),
         )
         self.heartbeat = Heartbeat(Path(settings.heartbeat_file))
         self.consumer = OutboxConsumer(
-            services.outbox, self.delivery, wait_seconds=wait_seconds, heartbeat=self.heartbeat.beat
+            services.outbox,
+            self.delivery,
+            wait_seconds=wait_seconds,
+            heartbeat=self.heartbeat.beat,
+            visibility_seconds=settings.outbox_visibility_seconds,
         )
         self.commands = CommandHandler(services.senders, self.drivers, self.supervisor, services.clock)
         self.control = ControlConsumer(

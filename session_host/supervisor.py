@@ -23,6 +23,7 @@ from wacast import observability as obs
 from wacast.domain.senders import DriverSession, Sender, SenderState
 from wacast.observability import logger
 from wacast.ports import Clock
+from wacast.settings import session_host_default
 
 Publish = Callable[[Sender, dict[str, DriverSession], datetime], None]
 Run = Callable[[Callable[[], None]], None]
@@ -31,12 +32,15 @@ RESUMABLE = frozenset({SenderState.CONNECTED, SenderState.DISCONNECTED, SenderSt
 
 @dataclass(frozen=True)
 class SupervisorPolicy:
-    reconnect_base: float = 2.0
-    reconnect_max: float = 300.0
-    circuit_failures: int = 5
-    circuit_cooldown: float = 900.0
-    probe_every: float = 60.0
-    probe_timeout: float = 15.0
+    """Reconnect backoff, circuit breaker and liveness probe: the host builds it from its settings
+    (`policy_of`), whose defaults these are."""
+
+    reconnect_base: float = session_host_default("reconnect_base_seconds")
+    reconnect_max: float = session_host_default("reconnect_max_seconds")
+    circuit_failures: int = session_host_default("circuit_failures")
+    circuit_cooldown: float = session_host_default("circuit_cooldown_seconds")
+    probe_every: float = session_host_default("probe_every_seconds")
+    probe_timeout: float = session_host_default("probe_timeout_seconds")
     probe_misses: int = 2  # consecutive failed probes before the session counts as dead
 
 

@@ -13,9 +13,12 @@ from typing import Any
 from session_host.drivers.media import Media, MediaUnavailable
 from tests.fakes_workspace import InMemoryContacts, WriteBudget
 from wacast.domain.accounts import Account, AccountSettings, User
+from wacast.domain.campaigns import FAILABLE, CampaignStatus
 from wacast.domain.errors import Conflict, NotFound, StaleState
-from wacast.domain.messages import Message, MessageStatus, SendOutcome, StatusChange, can_transition, counter_delta
+from wacast.domain.events import ReceiptStatus
+from wacast.domain.messages import Message, MessageStatus, StatusChange, can_transition, counter_delta
 from wacast.domain.optout import OptOut
+from wacast.domain.outcomes import SendOutcome
 from wacast.domain.pacing import PresetGaps, gap_bounds_ms
 from wacast.domain.senders import Sender, SenderState
 from wacast.ports import QueueDepth, QueueMessage
@@ -258,15 +261,16 @@ class InMemoryOptOuts:
 
 class InMemoryCampaignStates:
     def __init__(self) -> None:
-        self.statuses: dict[str, str] = {}
+        self.statuses: dict[str, CampaignStatus | str] = {}
         self.completion_checks: list[str] = []
 
-    def status_of(self, account_id: str, campaign_id: str) -> str | None:
-        return self.statuses.get(campaign_id)
+    def status_of(self, account_id: str, campaign_id: str) -> CampaignStatus | None:
+        status = self.statuses.get(campaign_id)
+        return CampaignStatus(status) if status is not None else None
 
     def mark_failed(self, account_id: str, campaign_id: str, reason: str) -> bool:
-        if self.statuses.get(campaign_id) in ("scheduled", "running", "paused"):
-            self.statuses[campaign_id] = "failed"
+        if self.status_of(account_id, campaign_id) in FAILABLE:
+            self.statuses[campaign_id] = CampaignStatus.FAILED
             return True
         return False
 
@@ -397,7 +401,9 @@ class HostEventsWithoutSupervisor:
     def on_pairing_code(self, sender: Sender, code: str, at: datetime) -> None:
         self.host.on_pairing_code(sender, code, at)
 
-    def on_receipt(self, sender: Sender, ids: list[str], status: str, recipient: str | None, at: datetime) -> None:
+    def on_receipt(
+        self, sender: Sender, ids: list[str], status: ReceiptStatus, recipient: str | None, at: datetime
+    ) -> None:
         self.host.on_receipt(sender, ids, status, recipient, at)
 
     def on_incoming(self, sender: Sender, from_phone: str, text: str, at: datetime) -> None:
@@ -411,7 +417,7 @@ class Recorder:
         self.states: list[tuple[SenderState, str | None]] = []
         self.qrs: list[str] = []
         self.codes: list[str] = []
-        self.receipts: list[tuple[list[str], str, str | None]] = []
+        self.receipts: list[tuple[list[str], ReceiptStatus, str | None]] = []
         self.incoming: list[tuple[str, str]] = []
 
     def on_state(self, sender: Sender, state: SenderState, error: str | None, at: datetime) -> None:
@@ -423,7 +429,9 @@ class Recorder:
     def on_pairing_code(self, sender: Sender, code: str, at: datetime) -> None:
         self.codes.append(code)
 
-    def on_receipt(self, sender: Sender, ids: list[str], status: str, recipient: str | None, at: datetime) -> None:
+    def on_receipt(
+        self, sender: Sender, ids: list[str], status: ReceiptStatus, recipient: str | None, at: datetime
+    ) -> None:
         self.receipts.append((ids, status, recipient))
 
     def on_incoming(self, sender: Sender, from_phone: str, text: str, at: datetime) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.logging import correlation_paths
 from fastapi import FastAPI
 from mangum import Mangum
 
@@ -23,7 +24,7 @@ from routes import (
     users,
 )
 from routes.errors import install_error_handlers
-from wacast.observability import logger
+from wacast.observability import logger, metrics, tracer
 
 
 def create_app() -> FastAPI:
@@ -59,7 +60,9 @@ app = create_app()
 _mangum = Mangum(app, lifespan="off")
 
 
-@logger.inject_lambda_context(clear_state=True)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     response: dict[str, Any] = _mangum(event, context)
     return response

@@ -12,13 +12,13 @@ from pydantic import Json
 
 from wacast.batch import consume
 from wacast.bootstrap import DispatcherServices, build_dispatcher
-from wacast.domain.campaigns import DispatchJob
-from wacast.observability import logger, tracer
+from wacast.domain.campaign_jobs import CampaignJob
+from wacast.observability import log_keys_from_body, logger, metrics, tracer
 from wacast.settings import DispatcherSettings
 
 
 class JobRecord(SqsRecordModel):
-    body: Json[DispatchJob]  # type: ignore[assignment]
+    body: Json[CampaignJob]  # type: ignore[assignment]
 
 
 processor = BatchProcessor(event_type=EventType.SQS, model=JobRecord)
@@ -30,15 +30,13 @@ def get_services() -> DispatcherServices:
     return build_dispatcher(DispatcherSettings.load())
 
 
+@log_keys_from_body("campaign_id")
 def record_handler(record: JobRecord) -> None:
-    services, job = get_services(), record.body
-    if job.type == "fire":
-        services.schedules.fire(job)
-    else:
-        services.dispatch.handle(job, int(record.attributes.ApproximateReceiveCount))
+    get_services().jobs.run(record.body, int(record.attributes.ApproximateReceiveCount))
 
 
 @logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     get_services()  # a deployable that cannot start fails the invocation, not each record

@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
-from pydantic import Field, Json
+from pydantic import Json
 
 from wacast.batch import consume
 from wacast.bootstrap import EventsServices, build_events
-from wacast.observability import logger, tracer
-from wacast.services.receipts import IncomingEvent, ReceiptEvent, SenderStateEvent
+from wacast.domain.events import HostEvent
+from wacast.observability import log_keys_from_body, logger, metrics, tracer
 from wacast.settings import EventsSettings
-
-Event = Annotated[ReceiptEvent | IncomingEvent | SenderStateEvent, Field(discriminator="type")]
 
 
 class EventRecord(SqsRecordModel):
-    body: Json[Event]  # type: ignore[assignment]
+    body: Json[HostEvent]  # type: ignore[assignment]
 
 
 processor = BatchProcessor(event_type=EventType.SQS, model=EventRecord)
@@ -32,18 +30,13 @@ def get_services() -> EventsServices:
     return build_events(EventsSettings.load())
 
 
+@log_keys_from_body("account_id", "sender_id", "provider_message_ids")
 def record_handler(record: EventRecord) -> None:
-    events = get_services().events
-    event = record.body
-    if isinstance(event, ReceiptEvent):
-        events.on_receipt(event)
-    elif isinstance(event, IncomingEvent):
-        events.on_incoming(event)
-    else:
-        events.on_sender_state(event)
+    get_services().events.handle(record.body)
 
 
 @logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     get_services()  # a deployable that cannot start fails the invocation, not each record

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from wacast.domain.messages import SendOutcome
+from wacast.domain.events import ReceiptStatus
+from wacast.domain.outcomes import SendOutcome
 from wacast.domain.senders import Sender, SenderState
 
 
@@ -19,7 +20,7 @@ class DriverEvents(Protocol):
     def on_pairing_code(self, sender: Sender, code: str, at: datetime) -> None: ...
 
     def on_receipt(
-        self, sender: Sender, provider_ids: list[str], status: str, recipient: str | None, at: datetime
+        self, sender: Sender, provider_ids: list[str], status: ReceiptStatus, recipient: str | None, at: datetime
     ) -> None: ...
 
     def on_incoming(self, sender: Sender, from_phone: str, text: str, at: datetime) -> None: ...

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from session_host.drivers.base import Driver
-from wacast.domain.messages import OutcomeKind, SendOutcome
+from wacast.domain.outcomes import OutcomeKind, SendCode, SendOutcome
 from wacast.domain.senders import Sender
 
 
@@ -37,7 +37,7 @@ class DriverChain:
         `before_fallback(driver name)` allows it (the pacing guard reserves that attempt's slot)."""
         drivers = self.enabled(sender)
         if not drivers:
-            return SendOutcome.transient("none", "no_driver: none of the sender's drivers runs on this host")
+            return SendOutcome.transient("none", SendCode.NO_DRIVER, "none of the sender's drivers runs on this host")
         failure: SendOutcome | None = None  # the first real (attempted) transient failure
         for position, driver in enumerate(drivers):
             if position > 0 and before_fallback is not None and not before_fallback(driver.name):
@@ -53,4 +53,4 @@ class DriverChain:
         if failure is not None:
             # a real attempt failed: that is a retry (it counts), even if the next driver was down
             return replace(failure, fallback_used=len(drivers) > 1)
-        return SendOutcome.transient(drivers[0].name, "not_connected: no session of this sender is connected")
+        return SendOutcome.transient(drivers[0].name, SendCode.NOT_CONNECTED, "no session of this sender is connected")

@@ -23,10 +23,11 @@ from session_host.drivers.neonize_events import phone_of
 from session_host.drivers.neonize_session import Bounded, NeonizeSession
 from session_host.drivers.neonize_subscriptions import subscribe
 from session_host.timers import Timers
-from wacast.domain.messages import SendOutcome
+from wacast.domain.outcomes import SendCode, SendOutcome
 from wacast.domain.senders import Sender, SenderState
 from wacast.observability import logger
 from wacast.ports import Clock
+from wacast.settings import session_host_default
 
 NAME = "neonize"
 
@@ -35,8 +36,8 @@ NAME = "neonize"
 class NeonizeConfig:
     store_root: str
     proxy: str | None = None
-    connect_timeout: float = 30.0
-    send_timeout: float = 30.0
+    connect_timeout: float = session_host_default("connect_timeout_seconds")
+    send_timeout: float = session_host_default("send_timeout_seconds")
     lookup_timeout: float = 15.0
     gate_wait: float = 5.0
 
@@ -156,19 +157,19 @@ class NeonizeDriver:
     def send(self, sender: Sender, phone: str, body: str, media_url: str | None = None) -> SendOutcome:
         session = self.current(sender.id)
         if session is None or not session.connected or session.suspect:
-            return SendOutcome.transient(NAME, "not_connected: the neonize session is not connected")
+            return SendOutcome.transient(NAME, SendCode.NOT_CONNECTED, "the neonize session is not connected")
         lookup = session.call(lambda c: c.is_on_whatsapp(phone.lstrip("+")), self.config.lookup_timeout)
         if lookup.kind != "ok":
             why = lookup.error or lookup.kind
-            return SendOutcome.transient(NAME, f"lookup_failed: could not check the number ({why})")
+            return SendOutcome.transient(NAME, SendCode.LOOKUP_FAILED, f"could not check the number ({why})")
         found = next((r for r in lookup.value if r.IsIn), None)
         if found is None:
-            return SendOutcome.permanent(NAME, f"not_on_whatsapp: {phone} is not on WhatsApp")
+            return SendOutcome.permanent(NAME, SendCode.NOT_ON_WHATSAPP, f"{phone} is not on WhatsApp")
         try:
             media = self.media.fetch(media_url) if media_url else None
         except MediaUnavailable as exc:
             kind = SendOutcome.permanent if exc.permanent else SendOutcome.transient
-            return kind(NAME, f"media: {exc.reason}")
+            return kind(NAME, SendCode.MEDIA, exc.reason)
         jid = found.JID
         if media is None:
             sent = session.call(lambda c: c.send_message(jid, body), self.config.send_timeout)
@@ -185,11 +186,11 @@ class NeonizeDriver:
         if sent.kind == "ok":
             return SendOutcome.sent(NAME, str(sent.value.ID))
         if sent.kind == "closed":
-            return SendOutcome.transient(NAME, "not_connected: the session closed before the send")
+            return SendOutcome.transient(NAME, SendCode.NOT_CONNECTED, "the session closed before the send")
         if sent.kind == "timeout":
-            return SendOutcome.unknown(NAME, f"timeout: no answer within {self.config.send_timeout:g}s")
+            return SendOutcome.unknown(NAME, SendCode.TIMEOUT, f"no answer within {self.config.send_timeout:g}s")
         if isinstance(sent.error, MediaUploadFailed):
-            return SendOutcome.transient(NAME, f"upload: {sent.error}")
+            return SendOutcome.transient(NAME, SendCode.UPLOAD, str(sent.error))
         return classify_send_error(str(sent.error))
 
     # -- linking and logging out ------------------------------------------------------------------

@@ -8,7 +8,7 @@ them. Anything it does not recognise is UNKNOWN: an unknown outcome is never re-
 
 from __future__ import annotations
 
-from wacast.domain.messages import SendOutcome
+from wacast.domain.outcomes import SendCode, SendOutcome
 
 DRIVER = "neonize"
 
@@ -16,20 +16,20 @@ DRIVER = "neonize"
 # returns "websocket not connected" when there is no socket, so that one is safe even when wrapped.
 _NOT_WRITTEN = "failed to send message node: websocket not connected"
 _TRANSIENT_BEFORE_SEND = (
-    ("client is nil", "not_connected"),
-    ("websocket not connected", "not_connected"),
-    ("the store doesn't contain a device jid", "not_logged_in"),
-    ("failed to get device list", "device_list"),
-    ("failed to get group members", "device_list"),
-    ("can't encrypt message for device", "encryption"),
-    ("failed to encrypt", "encryption"),
-    ("failed to upload", "upload"),
+    ("client is nil", SendCode.NOT_CONNECTED),
+    ("websocket not connected", SendCode.NOT_CONNECTED),
+    ("the store doesn't contain a device jid", SendCode.NOT_LOGGED_IN),
+    ("failed to get device list", SendCode.DEVICE_LIST),
+    ("failed to get group members", SendCode.DEVICE_LIST),
+    ("can't encrypt message for device", SendCode.ENCRYPTION),
+    ("failed to encrypt", SendCode.ENCRYPTION),
+    ("failed to upload", SendCode.UPLOAD),
 )
 _PERMANENT_BEFORE_SEND = (
-    ("message recipient must be a user jid", "invalid_recipient"),
-    ("can't send message to unknown server", "invalid_recipient"),
-    ("sending to non-status broadcast lists is not yet supported", "invalid_recipient"),
-    ("failed to marshal message", "invalid_message"),
+    ("message recipient must be a user jid", SendCode.INVALID_RECIPIENT),
+    ("can't send message to unknown server", SendCode.INVALID_RECIPIENT),
+    ("sending to non-status broadcast lists is not yet supported", SendCode.INVALID_RECIPIENT),
+    ("failed to marshal message", SendCode.INVALID_MESSAGE),
 )
 # WhatsApp answered the message with an error code: it refused the message (not delivered). Retrying
 # a refused message is how numbers get banned, so it is permanent.
@@ -40,13 +40,13 @@ def classify_send_error(text: str) -> SendOutcome:
     lowered = text.strip().lower()
     detail = text.strip()[:300]
     if lowered.startswith("failed to send message node") and not lowered.startswith(_NOT_WRITTEN):
-        return SendOutcome.unknown(DRIVER, f"socket_write: {detail}")
+        return SendOutcome.unknown(DRIVER, SendCode.SOCKET_WRITE, detail)
     if _REFUSED in lowered:
-        return SendOutcome.permanent(DRIVER, f"refused: {detail}")
+        return SendOutcome.permanent(DRIVER, SendCode.REFUSED, detail)
     for needle, code in _PERMANENT_BEFORE_SEND:
         if needle in lowered:
-            return SendOutcome.permanent(DRIVER, f"{code}: {detail}")
+            return SendOutcome.permanent(DRIVER, code, detail)
     for needle, code in _TRANSIENT_BEFORE_SEND:
         if needle in lowered:
-            return SendOutcome.transient(DRIVER, f"{code}: {detail}")
-    return SendOutcome.unknown(DRIVER, f"send_error: {detail}")
+            return SendOutcome.transient(DRIVER, code, detail)
+    return SendOutcome.unknown(DRIVER, SendCode.SEND_ERROR, detail)

@@ -8,12 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from wacast.domain.events import ReceiptStatus
 from wacast.domain.senders import SenderState
 
 USER_SERVER = "s.whatsapp.net"
 
 # neonize's Receipt.ReceiptType: DELIVERED=1, READ=4, PLAYED=6 (a voice note played counts as read).
-_RECEIPT_STATUS = {1: "DELIVERED", 4: "READ", 6: "READ"}
+_RECEIPT_STATUS: dict[int, ReceiptStatus] = {1: "DELIVERED", 4: "READ", 6: "READ"}
 # ConnectFailureReason: LOGGED_OUT=2, TEMP_BANNED=3, MAIN_DEVICE_GONE=4, UNKNOWN_LOGOUT=5,
 # CLIENT_OUTDATED=6, BAD_USER_AGENT=7.
 _LOGGED_OUT_REASONS = {2, 4, 5}
@@ -23,7 +24,7 @@ _FATAL_REASONS = {3: "temporary_ban", 6: "client_outdated", 7: "bad_user_agent"}
 @dataclass(frozen=True)
 class Receipt:
     provider_ids: list[str]
-    status: str
+    status: ReceiptStatus
     recipient: str | None
 
 

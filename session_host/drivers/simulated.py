@@ -19,7 +19,8 @@ from pydantic import BaseModel, Field
 
 from session_host.drivers.base import DriverEvents
 from session_host.timers import Timers
-from wacast.domain.messages import SendOutcome
+from wacast.domain.events import ReceiptStatus
+from wacast.domain.outcomes import SendCode, SendOutcome
 from wacast.domain.senders import Sender, SenderState
 from wacast.ports import Clock
 
@@ -136,7 +137,7 @@ class SimulatedDriver:
     def send(self, sender: Sender, phone: str, body: str, media_url: str | None = None) -> SendOutcome:
         session = self._sessions.get(sender.id)
         if session is None or session.state is not SenderState.CONNECTED:
-            return SendOutcome.transient(self.name, "not_connected: the simulated session is not connected")
+            return SendOutcome.transient(self.name, SendCode.NOT_CONNECTED, "the simulated session is not connected")
         called_at = self.clock.now()
         with self._lock:
             latency = self._rng.uniform(*self.config.latency_ms) / 1000
@@ -144,18 +145,18 @@ class SimulatedDriver:
         self.clock.sleep(latency)
         cfg = self.config
         if phone in cfg.unregistered:
-            return SendOutcome.permanent(self.name, f"not_on_whatsapp: {phone} is not on WhatsApp")
+            return SendOutcome.permanent(self.name, SendCode.NOT_ON_WHATSAPP, f"{phone} is not on WhatsApp")
         if roll < cfg.transient_rate:
-            return SendOutcome.transient(self.name, "network: simulated transient failure")
+            return SendOutcome.transient(self.name, SendCode.NETWORK, "simulated transient failure")
         if roll < cfg.transient_rate + cfg.permanent_rate:
-            return SendOutcome.permanent(self.name, f"not_on_whatsapp: {phone} is not on WhatsApp")
+            return SendOutcome.permanent(self.name, SendCode.NOT_ON_WHATSAPP, f"{phone} is not on WhatsApp")
         provider_id = f"SIM{self._draw_hex()}"
         with self._lock:
             session.sent.append((provider_id, phone, body, called_at))
             self._record(sender.id, provider_id, phone, body, called_at)
         self._schedule_receipts(session.sender, provider_id, phone)
         if roll < cfg.transient_rate + cfg.permanent_rate + cfg.unknown_rate:
-            return SendOutcome.unknown(self.name, "timeout: no answer from the simulated server")
+            return SendOutcome.unknown(self.name, SendCode.TIMEOUT, "no answer from the simulated server")
         return SendOutcome.sent(self.name, provider_id)
 
     def _record(self, sender_id: str, provider_id: str, phone: str, body: str, at: datetime) -> None:
@@ -173,7 +174,7 @@ class SimulatedDriver:
             replies = self._rng.random() < self.config.reply_rate
             reply = self._rng.choice(self.config.replies) if self.config.replies else ""
 
-        def receipt(status: str) -> None:
+        def receipt(status: ReceiptStatus) -> None:
             self.events.on_receipt(sender, [provider_id], status, phone, self.clock.now())
 
         if not self.config.receipts:

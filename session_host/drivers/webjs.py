@@ -18,16 +18,23 @@ import httpx
 from session_host.drivers.base import DriverEvents
 from session_host.drivers.media import HttpMediaFetcher, MediaFetcher, MediaUnavailable
 from session_host.drivers.webjs_events import WebjsEventPoller
-from wacast.domain.messages import SendOutcome
+from wacast.domain.outcomes import SendCode, SendOutcome
 from wacast.domain.senders import Sender, SenderState
 from wacast.observability import logger
 from wacast.ports import Clock
+from wacast.settings import session_host_default
 
 NAME = "webjs"
 SECRET_HEADER = "X-Wacast-Secret"
-# The sidecar answers these before calling WhatsApp: definitely not sent.
-_NOT_SENT = {409: "not_connected", 503: "not_connected", 429: "busy"}
-_PERMANENT = {400: "invalid_recipient", 422: "not_on_whatsapp", 413: "invalid_message"}
+# The sidecar answers these before calling WhatsApp: definitely not sent. The code is the sidecar's own
+# when it gives one we know (409 not_connected, 503 lookup_failed, 400 invalid_message...), else this one.
+_NOT_SENT = {
+    409: SendCode.NOT_CONNECTED,
+    503: SendCode.NOT_CONNECTED,
+    429: SendCode.BUSY,
+    401: SendCode.SIDECAR_AUTH,  # the sidecar's own code for it, "unauthorized", is not a send code
+}
+_PERMANENT = {400: SendCode.INVALID_RECIPIENT, 422: SendCode.NOT_ON_WHATSAPP, 413: SendCode.INVALID_MESSAGE}
 
 
 class WebjsDriver:
@@ -42,7 +49,7 @@ class WebjsDriver:
         base_url: str,
         secret: str,
         *,
-        send_timeout: float = 30.0,
+        send_timeout: float = session_host_default("send_timeout_seconds"),
         http: httpx.Client | None = None,
         media: MediaFetcher | None = None,
         poll_wait_seconds: int = 20,
@@ -100,14 +107,14 @@ class WebjsDriver:
 
     def send(self, sender: Sender, phone: str, body: str, media_url: str | None = None) -> SendOutcome:
         if not self.is_connected(sender.id):
-            return SendOutcome.transient(NAME, "not_connected: the webjs session is not connected")
+            return SendOutcome.transient(NAME, SendCode.NOT_CONNECTED, "the webjs session is not connected")
         payload: dict[str, Any] = {"to": phone.lstrip("+"), "body": body}
         if media_url:
             try:
                 media = self.media.fetch(media_url)
             except MediaUnavailable as exc:
                 kind = SendOutcome.permanent if exc.permanent else SendOutcome.transient
-                return kind(NAME, f"media: {exc.reason}")
+                return kind(NAME, SendCode.MEDIA, exc.reason)
             data = base64.b64encode(media.data).decode()
             payload["media"] = {"data": data, "mimetype": media.mimetype, "filename": media.filename}
         try:
@@ -115,9 +122,9 @@ class WebjsDriver:
                 f"/sessions/{sender.id}/send", json=payload, timeout=httpx.Timeout(self.send_timeout, connect=3.0)
             )
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:  # nothing was written
-            return SendOutcome.transient(NAME, f"sidecar_unreachable: {_describe(exc)}")
+            return SendOutcome.transient(NAME, SendCode.SIDECAR_UNREACHABLE, _describe(exc))
         except httpx.HTTPError as exc:  # the request went out: WhatsApp may have it
-            return SendOutcome.unknown(NAME, f"timeout: {_describe(exc)}")
+            return SendOutcome.unknown(NAME, SendCode.TIMEOUT, _describe(exc))
         return classify_response(response)
 
     # -- linking and logging out ------------------------------------------------------------------
@@ -198,14 +205,13 @@ def classify_response(response: httpx.Response) -> SendOutcome:
         provider_id = response.json().get("id")
         if provider_id:
             return SendOutcome.sent(NAME, str(provider_id))
-        return SendOutcome.unknown(NAME, "no_id: the sidecar answered without a message id")
-    error, sidecar_code = _error_of(response), _error_code_of(response)
-    if response.status_code in _NOT_SENT or response.status_code == 401:
-        code = "sidecar_auth" if response.status_code == 401 else sidecar_code or _NOT_SENT[response.status_code]
-        return SendOutcome.transient(NAME, f"{code}: {error}")
-    if response.status_code in _PERMANENT:
-        return SendOutcome.permanent(NAME, f"{sidecar_code or _PERMANENT[response.status_code]}: {error}")
-    return SendOutcome.unknown(NAME, f"send_failed: HTTP {response.status_code} {error}")
+        return SendOutcome.unknown(NAME, SendCode.NO_ID, "the sidecar answered without a message id")
+    status, error, sidecar_code = response.status_code, _error_of(response), _error_code_of(response)
+    if status in _NOT_SENT:
+        return SendOutcome.transient(NAME, sidecar_code or _NOT_SENT[status], error)
+    if status in _PERMANENT:
+        return SendOutcome.permanent(NAME, sidecar_code or _PERMANENT[status], error)
+    return SendOutcome.unknown(NAME, SendCode.SEND_FAILED, f"HTTP {status} {error}")
 
 
 def _error_of(response: httpx.Response) -> str:
@@ -215,13 +221,12 @@ def _error_of(response: httpx.Response) -> str:
         return response.text[:300]
 
 
-def _error_code_of(response: httpx.Response) -> str | None:
-    """The sidecar's own error code (`lookup_failed`, `invalid_message`...): the reason's metric label."""
+def _error_code_of(response: httpx.Response) -> SendCode | None:
+    """The sidecar's own error code (`lookup_failed`, `invalid_message`...), when it is a send code."""
     try:
-        code = response.json().get("error", {}).get("code")
+        return SendCode(response.json().get("error", {}).get("code"))
     except (ValueError, AttributeError):
         return None
-    return str(code)[:40] if isinstance(code, str) and code.replace("_", "").isalnum() else None
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -9,10 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from wacast.domain.events import ReceiptStatus
 from wacast.observability import logger
 
 if TYPE_CHECKING:
     from session_host.drivers.webjs import WebjsDriver
+
+#: The sidecar's receipt statuses (it maps whatsapp-web.js acks to these already).
+_RECEIPT_STATUS: dict[str, ReceiptStatus] = {"DELIVERED": "DELIVERED", "READ": "READ"}
 
 
 class WebjsEventPoller:
@@ -84,8 +88,8 @@ class WebjsEventPoller:
             driver.report(sender.id, str(event.get("state")), event.get("error"))
         elif kind == "qr" and event.get("qr"):
             driver.events.on_qr(sender, str(event["qr"]), now)
-        elif kind == "receipt" and event.get("status") in ("DELIVERED", "READ") and event.get("id"):
-            driver.events.on_receipt(sender, [str(event["id"])], str(event["status"]), _phone(event.get("to")), now)
+        elif kind == "receipt" and (status := _RECEIPT_STATUS.get(str(event.get("status")))) and event.get("id"):
+            driver.events.on_receipt(sender, [str(event["id"])], status, _phone(event.get("to")), now)
         elif kind == "incoming" and event.get("from") and event.get("body"):
             sender_phone = _phone(event.get("from"))
             if sender_phone:

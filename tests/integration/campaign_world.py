@@ -16,11 +16,14 @@ from tests.fakes import HostEventsWithoutSupervisor
 from tests.integration.services import Services
 from wacast.adapters.clock import SystemClock
 from wacast.domain.accounts import Principal, Role
-from wacast.domain.campaigns import Audience, Campaign, CampaignDraft, DispatchJob
+from wacast.domain.campaign_jobs import CAMPAIGN_JOB
+from wacast.domain.campaigns import Audience, Campaign, CampaignDraft
+from wacast.domain.errors import ProofPending
+from wacast.domain.events import HOST_EVENT
 from wacast.domain.messages import Message, MessageStatus
+from wacast.domain.outbox import OutboxMessage
 from wacast.domain.pacing import PacingPolicy, PacingPreset
 from wacast.services.delivery import Act, DeliveryConfig, DeliveryService
-from wacast.services.receipts import IncomingEvent, ProofPending, ReceiptEvent, SenderStateEvent
 
 NO_GAP = PacingPolicy(preset=PacingPreset.CUSTOM, min_gap_ms=0, max_gap_ms=0)
 
@@ -91,11 +94,7 @@ class CampaignWorld:
     def pump_jobs(self, wait: int = 0) -> int:
         received = self.services.queues.campaigns.receive(wait_seconds=wait)
         for message in received:
-            job = DispatchJob.model_validate(message.body)
-            if job.type == "fire":
-                self.services.dispatcher.schedules.fire(job)
-            else:
-                self.services.dispatch.handle(job, message.receive_count)
+            self.services.dispatcher.jobs.run(CAMPAIGN_JOB.validate_python(message.body), message.receive_count)
             self.services.queues.campaigns.delete(message)
         return len(received)
 
@@ -107,7 +106,7 @@ class CampaignWorld:
             if not batch:
                 return handled
             for received in batch:
-                disposition = self.delivery.handle(received.body)
+                disposition = self.delivery.handle(OutboxMessage.model_validate(received.body))
                 self.consumer.apply(received, disposition)
                 self.acts.append(disposition.act)
             handled += len(batch)
@@ -116,16 +115,10 @@ class CampaignWorld:
     def pump_events(self) -> int:
         received = self.services.queues.events.receive(wait_seconds=0)
         for message in received:
-            kind = message.body["type"]
-            if kind == "receipt":
-                try:
-                    self.services.events.on_receipt(ReceiptEvent.model_validate(message.body))
-                except ProofPending:
-                    continue  # the events queue gives it back later, as it would to the Lambda
-            elif kind == "incoming":
-                self.services.events.on_incoming(IncomingEvent.model_validate(message.body))
-            else:
-                self.services.events.on_sender_state(SenderStateEvent.model_validate(message.body))
+            try:
+                self.services.events.handle(HOST_EVENT.validate_python(message.body))
+            except ProofPending:
+                continue  # the events queue gives it back later, as it would to the Lambda
             self.services.queues.events.delete(message)
         return len(received)
 

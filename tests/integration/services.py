@@ -56,7 +56,6 @@ class Services:
             "schedules",
             "stats",
             "operations",
-            "sender_admin",
         ):
             setattr(self, name, getattr(api, name))
         self.dispatcher = roots.dispatcher

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from tests.integration.api_helpers import PASSWORD, error_of, register
 from tests.integration.services import Services
-from wacast.domain.campaigns import DispatchJob
+from wacast.domain.campaign_jobs import CAMPAIGN_JOB
 from wacast.domain.messages import MessageStatus
 
 NO_GAP = {"preset": "custom", "min_gap_ms": 0, "max_gap_ms": 0}
@@ -43,7 +43,7 @@ def dispatch(services: Services) -> None:
         if not batch:
             return
         for job in batch:
-            services.dispatch.handle(DispatchJob.model_validate(job.body))
+            services.dispatcher.jobs.run(CAMPAIGN_JOB.validate_python(job.body))
             services.queues.campaigns.delete(job)
 
 

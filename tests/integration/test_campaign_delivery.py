@@ -63,12 +63,12 @@ def test_dispatching_a_window_again_never_duplicates_a_message(world: CampaignWo
     world.services.campaigns.start(world.principal, campaign.id)
     job = world.services.queues.campaigns.receive(wait_seconds=1)[0]
     # the same job delivered twice (SQS is at-least-once), then a stale copy after it moved on
-    from wacast.domain.campaigns import DispatchJob
+    from wacast.domain.campaign_jobs import DispatchJob
 
     parsed = DispatchJob.model_validate(job.body)
-    world.services.dispatch.handle(parsed)
-    world.services.dispatch.handle(parsed)
-    world.services.dispatch.handle(parsed, receive_count=1)
+    world.services.dispatch.on_dispatch(parsed)
+    world.services.dispatch.on_dispatch(parsed)
+    world.services.dispatch.on_dispatch(parsed, receive_count=1)
     world.services.queues.campaigns.delete(job)
     world.run_until(lambda: world.reload(campaign).status is C.COMPLETED)
     messages = world.messages(campaign)
@@ -142,7 +142,7 @@ def test_a_dispatch_that_raced_a_cancel_leaves_nothing_waiting(world: CampaignWo
     world.services.campaigns.start(world.principal, campaign.id)
     job = world.services.queues.campaigns.receive(wait_seconds=1)[0]
     # given the dispatcher wrote a window but died before queueing it...
-    from wacast.domain.campaigns import DispatchJob
+    from wacast.domain.campaign_jobs import DispatchJob
 
     running = world.reload(campaign)
     real_enqueue = world.services.dispatch._enqueue
@@ -157,7 +157,7 @@ def test_a_dispatch_that_raced_a_cancel_leaves_nothing_waiting(world: CampaignWo
     world.services.queues.campaigns.delete(sweep[0])  # (it found nothing)
     assert world.reload(campaign).counters.queued == 6
     # when the dispatch job comes back
-    world.services.dispatch.handle(DispatchJob.model_validate(job.body), receive_count=2)
+    world.services.dispatch.on_dispatch(DispatchJob.model_validate(job.body), receive_count=2)
     world.run_until(lambda: world.reload(campaign).counters.queued == 0)
     messages = world.messages(campaign)
     assert {m.status for m in messages} == {S.SKIPPED} and len(messages) == 6

@@ -13,7 +13,8 @@ from local.scheduler import SchedulerEmulator
 from tests.integration.campaign_world import CampaignWorld, S
 from tests.integration.services import Services
 from wacast.adapters.aws import client
-from wacast.domain.campaigns import CampaignStatus, DispatchJob
+from wacast.domain.campaign_jobs import FireJob
+from wacast.domain.campaigns import CampaignStatus
 from wacast.domain.errors import Conflict, ValidationFailed
 from wacast.domain.messages import message_id_for
 from wacast.services.schedules import ScheduleRequest
@@ -87,8 +88,8 @@ def test_a_one_time_schedule_fires_one_run_and_leaves_nothing_behind(world: Camp
     assert fired == 1 and schedules(world.services) == []  # ActionAfterCompletion=DELETE
     job = world.services.queues.campaigns.receive(wait_seconds=1)[0]
     # the same firing delivered twice starts one run
-    world.services.dispatcher.schedules.fire(DispatchJob.model_validate(job.body))
-    world.services.dispatcher.schedules.fire(DispatchJob.model_validate(job.body))
+    world.services.dispatcher.schedules.fire(FireJob.model_validate(job.body))
+    world.services.dispatcher.schedules.fire(FireJob.model_validate(job.body))
     world.services.queues.campaigns.delete(job)
     world.run_until(lambda: world.reload(campaign).status is C.COMPLETED)
 
@@ -138,8 +139,7 @@ def test_a_firing_whose_dispatch_job_was_lost_is_recovered_by_its_redelivery(wor
     world.contacts(2, "lost")
     campaign = world.campaign("lost")
     world.services.schedules.schedule(world.principal, campaign.id, ScheduleRequest(send_at=soon(60)))
-    job = DispatchJob(
-        type="fire",
+    job = FireJob(
         account_id=world.principal.account_id,
         campaign_id=campaign.id,
         scheduled_time="2099-01-01T00:00:00Z",

@@ -11,6 +11,7 @@ from local.template import ROOT
 from tests.integration.conftest import sqs_event
 from tests.integration.services import Services
 from wacast.domain.messages import Message, MessageStatus, StatusChange
+from wacast.domain.outbox import OutboxMessage
 
 S = MessageStatus
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
@@ -120,9 +121,20 @@ def test_a_dead_lettered_outbox_message_settles(
             changes={"last_error": "network: reset"} if before is S.RETRYING else {"provider_message_id": "P"},
         )
     outbox_dlq = services.queues.dlqs["outbox"].name
-    event = sqs_event("sqs_outbox_dead.json", {"message_id": "m1"}, source_queue=outbox_dlq)
+    body = OutboxMessage(message_id="m1", account_id="a1", sender_id="s1").model_dump()
+    event = sqs_event("sqs_outbox_dead.json", body, source_queue=outbox_dlq)
     assert handler("dlq")(event, LambdaContext("dlq")) == {"batchItemFailures": []}
     stored = services.messages.get("m1")
     assert stored is not None and stored.status is after
     if after is S.FAILED:
         assert stored.last_error is not None and stored.last_error.startswith("retries_exhausted")
+
+
+def test_a_dead_lettered_body_its_queue_cannot_read_is_dropped_not_retried(services: Services) -> None:
+    # given a body that names no message (no producer of ours writes it), and one for an unknown message
+    outbox_dlq = services.queues.dlqs["outbox"].name
+    unknown = OutboxMessage(message_id="m-gone", account_id="a1", sender_id="s1").model_dump()
+    event = sqs_event("sqs_outbox_dead.json", {"message_id": "m1"}, unknown, source_queue=outbox_dlq)
+    # when the dlq function gets them, then both are acknowledged: there is nothing to settle for either,
+    # and a failed record would come back every visibility timeout for the DLQ's 14 days
+    assert handler("dlq")(event, LambdaContext("dlq")) == {"batchItemFailures": []}

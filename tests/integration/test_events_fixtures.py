@@ -35,10 +35,11 @@ from tests.integration.conftest import EVENTS
 from tests.integration.services import Services
 from wacast.adapters.aws import client as aws_client
 from wacast.adapters.scheduler import SCHEDULED_TIME
-from wacast.domain.campaigns import Campaign, CampaignStatus, DispatchJob
+from wacast.domain.campaign_jobs import DispatchJob
+from wacast.domain.campaigns import Campaign, CampaignStatus
 from wacast.domain.messages import Message, StatusChange
+from wacast.domain.outbox import OutboxMessage
 from wacast.domain.pacing import PacingPolicy, PacingPreset
-from wacast.services.messaging import outbox_body
 from wacast.services.schedules import ScheduleRequest, fire_time
 
 C = CampaignStatus
@@ -282,7 +283,7 @@ def dispatch_continuation(case: Case) -> None:
     slow = PacingPolicy(preset=PacingPreset.CUSTOM, min_gap_ms=400_000, max_gap_ms=400_000)
     with world_of(case.services) as world:
         campaign, start_job = started(world, "slow", 5, pacing=slow)
-        case.services.dispatch.handle(DispatchJob.model_validate(start_job))  # 3 sends 400 s apart fill a window
+        case.services.dispatch.on_dispatch(DispatchJob.model_validate(start_job))  # 3 sends 400 s apart fill a window
         first = world.reload(campaign)
         assert first.dispatch.seq == start_job["seq"] + 1 and not first.dispatch.done
         assert len(world.messages(campaign)) == 3
@@ -300,7 +301,7 @@ def dispatch_continuation(case: Case) -> None:
 def dispatch_sweep(case: Case) -> None:
     with world_of(case.services) as world:
         campaign, start_job = started(world, "cancel", 4)
-        case.services.dispatch.handle(DispatchJob.model_validate(start_job))
+        case.services.dispatch.on_dispatch(DispatchJob.model_validate(start_job))
         world.services.campaigns.cancel(world.principal, campaign.id)
         (sweep,) = world.services.queues.campaigns.receive(wait_seconds=1)
         event = rebound(case.event, account_id=campaign.account_id, campaign_id=campaign.id)
@@ -385,7 +386,7 @@ def outbox_dead(case: Case) -> None:
     waiting = case.services.messages.transition(
         sending, S.RETRYING, datetime.now(UTC), changes={"last_error": "network: reset"}
     )
-    assert body == outbox_body(waiting)  # what the API and the dispatcher put on the outbox
+    assert body == OutboxMessage.of(waiting).model_dump()  # what the API and the dispatcher put on the outbox
     assert case.invoke(from_queue(case.event, case.roots.dlq.settings.outbox_dlq_arn)) == NO_FAILURES
     settled = case.services.messages.get(waiting.id)
     receives = case.event["Records"][0]["attributes"]["ApproximateReceiveCount"]

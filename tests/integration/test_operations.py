@@ -18,6 +18,7 @@ from session_host.drivers.simulated import SimulatedConfig
 from tests.integration.campaign_world import CampaignWorld, S
 from tests.integration.services import Services
 from wacast.domain.campaigns import CampaignStatus
+from wacast.domain.outbox import OutboxMessage
 from wacast.domain.pacing import PacingPolicy, PacingPreset
 from wacast.services.delivery import Act
 
@@ -110,7 +111,7 @@ def test_transient_failures_end_in_the_dlq_and_the_dlq_function_marks_failed(ser
             batch = outbox.receive(wait_seconds=1)
             if not batch:
                 break
-            disposition = world.delivery.handle(batch[0].body)
+            disposition = world.delivery.handle(OutboxMessage.model_validate(batch[0].body))
             assert disposition.act is Act.RETRY
             outbox.change_visibility(batch[0], 0)
         dead = dlq.receive(wait_seconds=1)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -35,12 +34,15 @@ from tests.fakes import (
     ManualTimers,
 )
 from wacast.adapters.events import QueueEventPublisher
-from wacast.domain.messages import PENDING, Message, MessageStatus, SendOutcome, StatusChange
+from wacast.domain.errors import ProofPending
+from wacast.domain.events import HOST_EVENT
+from wacast.domain.messages import PENDING, Message, MessageStatus, StatusChange
+from wacast.domain.outbox import OutboxMessage
+from wacast.domain.outcomes import SendOutcome
 from wacast.domain.pacing import PacingPolicy, PacingPreset
 from wacast.domain.senders import Sender, SenderState
 from wacast.services.delivery import DeliveryConfig, DeliveryService
-from wacast.services.messaging import outbox_body
-from wacast.services.receipts import EventsService, IncomingEvent, ProofPending, ReceiptEvent
+from wacast.services.events import EventsService
 
 S = MessageStatus
 POINTS = ["before_claim", "after_claim", "during_call_before_write", "during_call_after_write", "after_call"]
@@ -163,7 +165,7 @@ class World:
             history=[StatusChange(status=S.QUEUED, at=now)],
         )
         self.messages.create(message)
-        self.outbox.send(outbox_body(message))
+        self.outbox.send(OutboxMessage.of(message).model_dump())
 
     def run(self, max_steps: int = 20_000) -> None:
         for _ in range(max_steps):
@@ -178,7 +180,7 @@ class World:
         batch = self.outbox.receive(max_messages=1)
         for received in batch:
             try:
-                disposition = self.consumer.delivery.handle(received.body)
+                disposition = self.consumer.delivery.handle(OutboxMessage.model_validate(received.body))
             except Crash:
                 self.consumer = self._new_worker()  # the message stays invisible until its timeout
                 continue
@@ -188,14 +190,10 @@ class World:
     def _drain_events(self) -> bool:
         batch = self.events_queue.receive(max_messages=10)
         for received in batch:
-            body: Mapping[str, Any] = json.loads(json.dumps(received.body))
-            if body["type"] == "receipt":
-                try:
-                    self.events.on_receipt(ReceiptEvent.model_validate(body))
-                except ProofPending:
-                    continue  # a live worker is still recording that send: the receipt comes back later
-            elif body["type"] == "incoming":
-                self.events.on_incoming(IncomingEvent.model_validate(body))
+            try:
+                self.events.handle(HOST_EVENT.validate_json(json.dumps(received.body)))
+            except ProofPending:
+                continue  # a live worker is still recording that send: the receipt comes back later
             self.events_queue.delete(received)
         return bool(batch)
 

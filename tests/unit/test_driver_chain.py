@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from session_host.drivers.chain import DriverChain
 from tests.fakes import T0, ScriptedDriver
-from wacast.domain.messages import OutcomeKind, SendOutcome
+from wacast.domain.outcomes import OutcomeKind, SendCode, SendOutcome
 from wacast.domain.senders import Sender
 
 
@@ -18,14 +18,17 @@ def test_the_primary_is_used_first() -> None:
 
 
 def test_fallback_only_after_a_transient_failure() -> None:
-    primary = ScriptedDriver("neonize", [SendOutcome.transient("neonize", "network: reset")])
+    primary = ScriptedDriver("neonize", [SendOutcome.transient("neonize", SendCode.NETWORK, "reset")])
     fallback = ScriptedDriver("webjs")
     outcome = DriverChain({"neonize": primary, "webjs": fallback}).send(sender("neonize", "webjs"), "+1", "hi")
     assert outcome.driver == "webjs" and outcome.fallback_used
 
 
 def test_permanent_and_unknown_outcomes_never_reach_the_fallback() -> None:
-    for first in (SendOutcome.permanent("neonize", "not_on_whatsapp"), SendOutcome.unknown("neonize", "timeout")):
+    for first in (
+        SendOutcome.permanent("neonize", SendCode.NOT_ON_WHATSAPP),
+        SendOutcome.unknown("neonize", SendCode.TIMEOUT),
+    ):
         primary, fallback = ScriptedDriver("neonize", [first]), ScriptedDriver("webjs")
         outcome = DriverChain({"neonize": primary, "webjs": fallback}).send(sender("neonize", "webjs"), "+1", "hi")
         assert outcome.kind is first.kind and fallback.sends == []
@@ -40,18 +43,22 @@ def test_a_disconnected_primary_counts_as_transient_and_falls_back() -> None:
 
 
 def test_a_disabled_driver_is_never_used() -> None:
-    primary, fallback = ScriptedDriver("neonize", [SendOutcome.transient("neonize", "x")]), ScriptedDriver("webjs")
+    primary, fallback = (
+        ScriptedDriver("neonize", [SendOutcome.transient("neonize", SendCode.NETWORK)]),
+        ScriptedDriver("webjs"),
+    )
     outcome = DriverChain({"neonize": primary, "webjs": fallback}).send(sender("neonize"), "+1", "hi")
     assert outcome.kind is OutcomeKind.TRANSIENT and fallback.sends == []
     assert not DriverChain({"webjs": fallback}).is_ready(sender("neonize"))
 
 
 def test_a_real_failure_of_the_primary_is_reported_when_the_fallback_is_down() -> None:
-    primary = ScriptedDriver("neonize", [SendOutcome.transient("neonize", "network: reset")])
+    primary = ScriptedDriver("neonize", [SendOutcome.transient("neonize", SendCode.NETWORK, "reset")])
     fallback = ScriptedDriver("webjs", connected=False)
     outcome = DriverChain({"neonize": primary, "webjs": fallback}).send(sender("neonize", "webjs"), "+1", "hi")
     # a retry that counts, not a "not connected" deferral that could loop for ever
-    assert outcome.kind is OutcomeKind.TRANSIENT and outcome.reason == "network: reset"
+    assert outcome.kind is OutcomeKind.TRANSIENT and outcome.code is SendCode.NETWORK
+    assert outcome.reason == "network: reset"  # what the message's last error shows
 
 
 def test_not_connected_only_when_no_session_was_up() -> None:
@@ -59,4 +66,9 @@ def test_not_connected_only_when_no_session_was_up() -> None:
         {"neonize": ScriptedDriver("neonize", connected=False), "webjs": ScriptedDriver("webjs", connected=False)}
     )
     outcome = down.send(sender("neonize", "webjs"), "+1", "hi")
-    assert (outcome.reason or "").startswith("not_connected")
+    assert outcome.kind is OutcomeKind.TRANSIENT and outcome.code is SendCode.NOT_CONNECTED
+
+
+def test_no_driver_when_none_of_the_senders_drivers_runs_here() -> None:
+    outcome = DriverChain({"webjs": ScriptedDriver("webjs")}).send(sender("neonize"), "+1", "hi")
+    assert outcome.kind is OutcomeKind.TRANSIENT and outcome.code is SendCode.NO_DRIVER

@@ -6,13 +6,13 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from session_host.consumer import OutboxConsumer
 from session_host.health import HEARTBEAT_FILE_ENV, Heartbeat, main
 from tests.fakes import FakeClock, InMemoryQueue
+from wacast.domain.outbox import OutboxMessage
 from wacast.ports import QueueMessage
 from wacast.services.delivery import ACK, Disposition
 
@@ -131,7 +131,7 @@ class ScriptedOutbox(InMemoryQueue):
 class AckingDelivery:
     """A DeliveryService stand-in: every message is sent."""
 
-    def handle(self, body: dict[str, Any]) -> Disposition:
+    def handle(self, body: OutboxMessage) -> Disposition:
         return ACK
 
 
@@ -151,7 +151,7 @@ def test_the_consumer_beats_once_per_receive_with_messages_or_empty_but_not_when
     # given one message waiting: the first receive returns it, the next two find the queue empty,
     # and the fourth raises
     outbox = ScriptedOutbox(good_receives=3)
-    outbox.send({"message_id": "m1", "sender_id": "s1"})
+    outbox.send(OutboxMessage(message_id="m1", account_id="a1", sender_id="s1").model_dump())
     beats: list[int] = []
     # when
     _run_until_drained(outbox, lambda: beats.append(outbox.receives))

@@ -22,7 +22,7 @@ from session_host.drivers.neonize_driver import NeonizeConfig, NeonizeDriver
 from session_host.drivers.neonize_errors import classify_send_error
 from tests.fakes import T0, FakeClock, ManualTimers, Recorder, StaticMedia
 from tests.neonize_fakes import FakeNeonizeClient, FakeNeonizeFactory, jid
-from wacast.domain.messages import OutcomeKind
+from wacast.domain.outcomes import OutcomeKind, SendCode
 from wacast.domain.senders import Sender, SenderState
 
 SENDER = Sender(id="s1", account_id="a1", phone="+919800000001", drivers=["neonize"], created_at=T0)
@@ -148,7 +148,7 @@ def test_a_number_not_on_whatsapp_is_permanent_and_nothing_is_sent(world: World)
     client = world.connected()
     client.registered["919876543210"] = False
     outcome = world.driver.send(SENDER, "+919876543210", "hello")
-    assert outcome.kind is OutcomeKind.PERMANENT and (outcome.reason or "").startswith("not_on_whatsapp")
+    assert outcome.kind is OutcomeKind.PERMANENT and outcome.code is SendCode.NOT_ON_WHATSAPP
     assert client.sends == []
 
 
@@ -156,7 +156,7 @@ def test_failures_before_the_send_are_transient(world: World) -> None:
     assert world.driver.send(SENDER, "+919876543210", "hi").kind is OutcomeKind.TRANSIENT  # no session
     client = world.connected()
     client.lookup_error = "info query timed out"
-    assert world.driver.send(SENDER, "+919876543210", "hi").reason.startswith("lookup_failed")  # type: ignore[union-attr]
+    assert world.driver.send(SENDER, "+919876543210", "hi").code is SendCode.LOOKUP_FAILED
     client.lookup_error = None
     client.send_error = "failed to get device list: info query timed out"
     assert world.driver.send(SENDER, "+919876543210", "hi").kind is OutcomeKind.TRANSIENT
@@ -168,7 +168,7 @@ def test_a_send_without_an_answer_in_time_is_unknown(tmp_path: Path) -> None:
     client = world.connected()
     client.send_blocks.set()
     outcome = world.driver.send(SENDER, "+919876543210", "hi")
-    assert outcome.kind is OutcomeKind.UNKNOWN and (outcome.reason or "").startswith("timeout")
+    assert outcome.kind is OutcomeKind.UNKNOWN and outcome.code is SendCode.TIMEOUT
 
 
 def test_a_session_whose_keepalives_fail_is_not_used_for_sending(world: World) -> None:
@@ -209,25 +209,26 @@ def test_pairing_code_for_a_session_waiting_to_be_linked(world: World) -> None:
 
 
 @pytest.mark.parametrize(
-    ("error", "kind"),
+    ("error", "kind", "code"),
     [
-        ("client is nil", OutcomeKind.TRANSIENT),
-        ("failed to send message node: websocket not connected", OutcomeKind.TRANSIENT),
-        ("the store doesn't contain a device JID", OutcomeKind.TRANSIENT),
-        ("failed to get device list: info query timed out", OutcomeKind.TRANSIENT),
-        ("message recipient must be a user JID with no device part", OutcomeKind.PERMANENT),
-        ("can't send message to unknown server broadcast", OutcomeKind.PERMANENT),
-        ("server returned error 463", OutcomeKind.PERMANENT),
-        ("failed to send message node: write tcp: broken pipe", OutcomeKind.UNKNOWN),
-        ("timed out waiting for message send response", OutcomeKind.UNKNOWN),
-        ("websocket disconnected before message send returned response", OutcomeKind.UNKNOWN),
-        ("context deadline exceeded", OutcomeKind.UNKNOWN),
-        ("something nobody has seen before", OutcomeKind.UNKNOWN),
+        ("client is nil", OutcomeKind.TRANSIENT, SendCode.NOT_CONNECTED),
+        ("failed to send message node: websocket not connected", OutcomeKind.TRANSIENT, SendCode.NOT_CONNECTED),
+        ("the store doesn't contain a device JID", OutcomeKind.TRANSIENT, SendCode.NOT_LOGGED_IN),
+        ("failed to get device list: info query timed out", OutcomeKind.TRANSIENT, SendCode.DEVICE_LIST),
+        ("message recipient must be a user JID with no device part", OutcomeKind.PERMANENT, SendCode.INVALID_RECIPIENT),
+        ("can't send message to unknown server broadcast", OutcomeKind.PERMANENT, SendCode.INVALID_RECIPIENT),
+        ("server returned error 463", OutcomeKind.PERMANENT, SendCode.REFUSED),
+        ("failed to send message node: write tcp: broken pipe", OutcomeKind.UNKNOWN, SendCode.SOCKET_WRITE),
+        ("timed out waiting for message send response", OutcomeKind.UNKNOWN, SendCode.SEND_ERROR),
+        ("websocket disconnected before message send returned response", OutcomeKind.UNKNOWN, SendCode.SEND_ERROR),
+        ("context deadline exceeded", OutcomeKind.UNKNOWN, SendCode.SEND_ERROR),
+        ("something nobody has seen before", OutcomeKind.UNKNOWN, SendCode.SEND_ERROR),
     ],
 )
-def test_send_errors_are_classified(error: str, kind: OutcomeKind) -> None:
+def test_send_errors_are_classified(error: str, kind: OutcomeKind, code: SendCode) -> None:
     outcome = classify_send_error(error)
-    assert outcome.kind is kind and outcome.driver == "neonize" and ": " in (outcome.reason or "")
+    assert outcome.kind is kind and outcome.code is code and outcome.driver == "neonize"
+    assert outcome.reason == f"{code.value}: {error}"  # what the message's last error shows
 
 
 def test_a_send_error_from_neonize_is_classified_through_the_driver(world: World) -> None:

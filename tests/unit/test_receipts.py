@@ -9,10 +9,12 @@ import pytest
 
 from tests.fakes import T0, FakeClock, InMemoryAccounts, InMemoryCampaignStates, InMemoryMessages, InMemoryOptOuts
 from wacast import observability as obs
+from wacast.domain.errors import ProofPending
+from wacast.domain.events import ReceiptEvent
 from wacast.domain.messages import Message, MessageStatus, StatusChange
 from wacast.observability import MemorySink, set_metrics_sink
+from wacast.services.events import EventsService
 from wacast.services.optouts import OptOutService
-from wacast.services.receipts import EventsService, ProofPending, ReceiptEvent
 
 S = MessageStatus
 

@@ -85,8 +85,67 @@ def test_eventbridge_six_field_expressions_pass_through() -> None:
     assert next_fire("cron(0 18 L * ? *)", "UTC", NOW) == utc("2026-11-30T18:00:00")
 
 
+def weekdays_of(expression: str, count: int = 7) -> list[str]:
+    fires, moment = [], NOW
+    for _ in range(count):
+        fired = next_fire(expression, "UTC", moment)
+        assert fired is not None
+        fires.append(fired.strftime("%a"))
+        moment = fired
+    return fires
+
+
+def test_eventbridge_day_of_week_steps_and_names_stay_within_the_week() -> None:
+    # 2/2 is MON, WED, FRI from EventBridge's 2 = MON; it never runs on to a Sunday
+    assert weekdays_of("cron(0 9 ? * 2/2 *)") == ["Mon", "Wed", "Fri", "Mon", "Wed", "Fri", "Mon"]
+    assert weekdays_of("cron(0 9 ? * MON/2 *)") == ["Mon", "Wed", "Fri", "Mon", "Wed", "Fri", "Mon"]
+    assert weekdays_of("cron(0 9 ? * */3 *)", 4) == ["Sun", "Wed", "Sat", "Sun"]  # 1, 4, 7 = SUN, WED, SAT
+    assert weekdays_of("cron(0 9 ? * SAT-SAT/2 *)", 2) == ["Sat", "Sat"]
+
+
+def test_standard_cron_nth_weekday_converts_its_day() -> None:
+    expression = normalise_cron("0 9 * * 1#2")  # the second Monday in standard cron
+    assert expression == "cron(0 9 ? * 2#2 *)"
+    assert next_fire(expression, "UTC", NOW) == utc("2026-12-14T09:00:00")
+
+
+def test_a_start_with_a_step_runs_to_the_end_of_its_field() -> None:
+    assert next_fire("cron(50/1 12 * * ? *)", "UTC", utc("2026-11-28T12:50:00")) == utc("2026-11-28T12:51:00")
+    assert next_fire("cron(5/20 12 * * ? *)", "UTC", utc("2026-11-28T12:30:00")) == utc("2026-11-28T12:45:00")
+
+
+def test_the_year_field_limits_the_firings() -> None:
+    assert next_fire("cron(0 9 1 1 ? 2028)", "UTC", NOW) == utc("2028-01-01T09:00:00")
+    assert next_fire("cron(0 9 1 1 ? 2027/2)", "UTC", utc("2027-01-01T10:00:00")) == utc("2029-01-01T09:00:00")
+    assert next_fire("cron(0 9 1 1 ? 2020-2025)", "UTC", NOW) is None
+    assert next_fire("cron(0 9 * * ? 2035)", "UTC", NOW) is None  # beyond the five years looked at
+
+
 @pytest.mark.parametrize(
-    "bad", ["0 9 * *", "61 9 * * *", "0 9 1 * 1", "cron(0 9 * * * *)", "0 9 * * FOO", "0 9 1W * ? *", ""]
+    "bad",
+    [
+        "0 9 * *",
+        "61 9 * * *",
+        "0 9 1 * 1",
+        "cron(0 9 * * * *)",
+        "cron(0 9 ? * ? *)",
+        "0 9 * * FOO",
+        "0 9 1W * ? *",
+        "0 9 LW * ? *",
+        "0 9 L,15 * ? *",
+        "0 9 ? * 5L *",
+        "0 9 ? * MON#1,FRI#2 *",
+        "0 9 ? * MON#6 *",
+        "0 9 ? * 0 *",
+        "0 9 ? * 8 *",
+        "0 9 ? * FRI-MON *",
+        "0 9 30 2 ? *",
+        "0 9 1,,2 * ? *",
+        "*/0 9 * * ? *",
+        "0 9 * * ? 1969",
+        "0 9 * * ? 2027-2026",
+        "",
+    ],
 )
 def test_bad_cron_expressions_are_refused_naming_the_field(bad: str) -> None:
     with pytest.raises(ValidationFailed) as err:

@@ -5,7 +5,7 @@ from typing import Any
 
 from session_host.drivers.simulated import SimulatedConfig, SimulatedDriver
 from tests.fakes import T0, FakeClock, ManualTimers
-from wacast.domain.messages import OutcomeKind
+from wacast.domain.outcomes import OutcomeKind
 from wacast.domain.senders import Sender, SenderState
 
 SENDER = Sender(id="s1", account_id="a1", drivers=["simulated"], created_at=T0)

@@ -16,7 +16,7 @@ import pytest
 from session_host.drivers.media import Media, MediaUnavailable
 from session_host.drivers.webjs import SECRET_HEADER, WebjsDriver
 from tests.fakes import T0, FakeClock, Recorder, StaticMedia
-from wacast.domain.messages import OutcomeKind, SendOutcome
+from wacast.domain.outcomes import OutcomeKind, SendCode, SendOutcome
 from wacast.domain.senders import Sender, SenderState
 
 SECRET = "test-shared-secret"
@@ -180,7 +180,7 @@ def test_every_request_carries_the_shared_secret(world: World, sidecar: FakeSide
 def test_a_session_that_is_not_connected_sends_nothing(world: World, sidecar: FakeSidecar) -> None:
     world.driver.start(SENDER)
     outcome = world.driver.send(SENDER, PHONE, "hello")
-    assert outcome.kind is OutcomeKind.TRANSIENT and (outcome.reason or "").startswith("not_connected: ")
+    assert outcome.kind is OutcomeKind.TRANSIENT and outcome.code is SendCode.NOT_CONNECTED
     assert not any(r.url.path.endswith("/send") for r in sidecar.requests)
 
 
@@ -191,7 +191,7 @@ def test_an_unreachable_sidecar_is_transient(
     world.connected()
     sidecar.unreachable = failure
     outcome = world.driver.send(SENDER, PHONE, "hello")
-    assert outcome.kind is OutcomeKind.TRANSIENT and (outcome.reason or "").startswith("sidecar_unreachable: ")
+    assert outcome.kind is OutcomeKind.TRANSIENT and outcome.code is SendCode.SIDECAR_UNREACHABLE
     assert sidecar.sends == []
 
 
@@ -203,7 +203,7 @@ def test_a_send_whose_answer_is_lost_is_unknown(
     sidecar.answer_lost = failure
     outcome = world.driver.send(SENDER, PHONE, "hello")
     assert sidecar.sends  # the sidecar has it: sending it again could deliver it twice
-    assert outcome.kind is OutcomeKind.UNKNOWN and (outcome.reason or "").startswith("timeout: ")
+    assert outcome.kind is OutcomeKind.UNKNOWN and outcome.code is SendCode.TIMEOUT
 
 
 def test_a_send_that_never_got_a_connection_is_transient(world: World, sidecar: FakeSidecar) -> None:
@@ -216,42 +216,54 @@ def test_a_number_not_on_whatsapp_is_permanent(world: World, sidecar: FakeSideca
     world.connected()
     sidecar.not_on_whatsapp.add("919876543210")
     outcome = world.driver.send(SENDER, PHONE, "hello")
-    assert outcome == SendOutcome.permanent("webjs", "not_on_whatsapp: 919876543210 is not on WhatsApp")
+    assert outcome == SendOutcome.permanent("webjs", SendCode.NOT_ON_WHATSAPP, "919876543210 is not on WhatsApp")
+    assert outcome.reason == "not_on_whatsapp: 919876543210 is not on WhatsApp"  # the message's last error
     short = world.driver.send(SENDER, "+12", "hello")
-    assert short == SendOutcome.permanent("webjs", "invalid_recipient: not a phone number: 12")
+    assert short == SendOutcome.permanent("webjs", SendCode.INVALID_RECIPIENT, "not a phone number: 12")
 
 
 @pytest.mark.parametrize(
-    ("answer", "kind"),
+    ("answer", "kind", "code"),
     [
-        (error(409, "not_connected", "session s1 is starting"), OutcomeKind.TRANSIENT),
-        (error(503, "lookup_failed", "could not check the number: getNumberId() timed out"), OutcomeKind.TRANSIENT),
-        (error(502, "send_failed", "Evaluation failed: t"), OutcomeKind.UNKNOWN),  # sendMessage() itself failed
-        (error(504, "timeout", "sendMessage() took longer than 25000 ms"), OutcomeKind.UNKNOWN),
-        (error(500, "internal", "Cannot read properties of undefined"), OutcomeKind.UNKNOWN),
-        (httpx.Response(200, json={}), OutcomeKind.UNKNOWN),  # answered, but without a message id
+        (error(409, "not_connected", "session s1 is starting"), OutcomeKind.TRANSIENT, SendCode.NOT_CONNECTED),
+        (
+            error(503, "lookup_failed", "could not check the number: getNumberId() timed out"),
+            OutcomeKind.TRANSIENT,
+            SendCode.LOOKUP_FAILED,
+        ),
+        (error(429, "slow_down", "too many sends"), OutcomeKind.TRANSIENT, SendCode.BUSY),  # a code we do not know
+        (error(400, "invalid_message", "media is not supported here"), OutcomeKind.PERMANENT, SendCode.INVALID_MESSAGE),
+        (error(400, "bad_json", "the body is not JSON"), OutcomeKind.PERMANENT, SendCode.BAD_JSON),
+        (error(413, "too_large", "the request body is too large"), OutcomeKind.PERMANENT, SendCode.TOO_LARGE),
+        # sendMessage() itself failed, or timed out: the sidecar's code says where, ours says "may have gone"
+        (error(502, "send_failed", "Evaluation failed: t"), OutcomeKind.UNKNOWN, SendCode.SEND_FAILED),
+        (error(504, "timeout", "sendMessage() took longer than 25000 ms"), OutcomeKind.UNKNOWN, SendCode.SEND_FAILED),
+        (error(500, "internal", "Cannot read properties of undefined"), OutcomeKind.UNKNOWN, SendCode.SEND_FAILED),
+        (httpx.Response(200, json={}), OutcomeKind.UNKNOWN, SendCode.NO_ID),  # answered, without a message id
     ],
 )
 def test_sidecar_errors_are_classified(
-    world: World, sidecar: FakeSidecar, answer: httpx.Response, kind: OutcomeKind
+    world: World, sidecar: FakeSidecar, answer: httpx.Response, kind: OutcomeKind, code: SendCode
 ) -> None:
     world.connected()
     sidecar.send_answer = answer
     outcome = world.driver.send(SENDER, PHONE, "hello")
-    assert outcome.kind is kind and outcome.driver == "webjs" and REASON.match(outcome.reason or "")
+    assert outcome.kind is kind and outcome.code is code and outcome.driver == "webjs"
+    assert REASON.match(outcome.reason or "")
 
 
 def test_a_failed_number_lookup_says_so(world: World, sidecar: FakeSidecar) -> None:
     world.connected()
     sidecar.send_answer = error(503, "lookup_failed", "could not check the number: getNumberId() timed out")
-    assert (world.driver.send(SENDER, PHONE, "hello").reason or "").startswith("lookup_failed: ")
+    outcome = world.driver.send(SENDER, PHONE, "hello")
+    assert outcome.reason == "lookup_failed: could not check the number: getNumberId() timed out"
 
 
 def test_a_wrong_secret_is_transient_and_says_so(world: World, sidecar: FakeSidecar) -> None:
     world.connected()
     sidecar.secret = "rotated"  # e.g. the sidecar restarted with another WEBJS_SECRET
     outcome = world.driver.send(SENDER, PHONE, "hello")
-    assert outcome == SendOutcome.transient("webjs", "sidecar_auth: missing or wrong X-Wacast-Secret")
+    assert outcome == SendOutcome.transient("webjs", SendCode.SIDECAR_AUTH, "missing or wrong X-Wacast-Secret")
     world.driver.start(SENDER)
     state, reason = world.events.states[-1]
     assert state is SenderState.DISCONNECTED and "401" in (reason or "") and "X-Wacast-Secret" in (reason or "")
@@ -264,7 +276,7 @@ def test_media_goes_to_the_sidecar_base64_encoded(sidecar: FakeSidecar) -> None:
     assert sidecar.sends[0]["media"] == {"data": "iVBORw==", "mimetype": "image/png", "filename": "a.png"}
     world.driver.media = StaticMedia(error=MediaUnavailable("HTTP 404", permanent=True))
     outcome = world.driver.send(SENDER, PHONE, "look", media_url="https://example.test/gone.png")
-    assert outcome == SendOutcome.permanent("webjs", "media: HTTP 404") and len(sidecar.sends) == 1
+    assert outcome == SendOutcome.permanent("webjs", SendCode.MEDIA, "HTTP 404") and len(sidecar.sends) == 1
 
 
 # -- the event feed ----------------------------------------------------------------------------------

@@ -17,13 +17,14 @@ from tests.fakes import (
 from tests.fakes_workspace import InMemoryApiKeys, InMemoryContacts, InMemoryLoginAttempts, InMemoryTemplates
 from wacast.domain.accounts import Principal, Role
 from wacast.domain.errors import Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
+from wacast.domain.events import IncomingEvent
 from wacast.security import TokenService
 from wacast.services.accounts import AccountService, SettingsChanges
 from wacast.services.apikeys import ApiKeyService
 from wacast.services.auth import AuthService
 from wacast.services.contacts import ContactService
+from wacast.services.events import EventsService
 from wacast.services.optouts import OptOutService
-from wacast.services.receipts import EventsService, IncomingEvent
 from wacast.services.registration import Registration
 from wacast.services.templates import TemplateService
 

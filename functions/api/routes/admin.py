@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from routes.deps import PrincipalDep, ServicesDep
 from routes.errors import ERRORS
-from wacast.services.stats import RedriveStarted
+from wacast.services.operations import RedriveStarted
 
 router = APIRouter(prefix="/api/admin", tags=["admin"], responses=ERRORS)
 
@@ -40,9 +40,5 @@ def redrive(
 @router.get("/dlq/{queue}/redrives")
 def redrives(queue: QueueName, principal: PrincipalDep, services: ServicesDep) -> list[Redrive]:
     """The recent redrives of a dead-letter queue, newest first (operators only)."""
-    return [
-        Redrive(
-            status=t.status, moved=t.moved, to_move=t.to_move, started_at=t.started_at, failure_reason=t.failure_reason
-        )
-        for t in services.operations.redrives(principal, queue)
-    ]
+    tasks = services.operations.redrives(principal, queue)
+    return [Redrive.model_validate(task, from_attributes=True) for task in tasks]

@@ -38,7 +38,7 @@ class ApiKeyList(BaseModel):
 
 
 def _out(key: ApiKey) -> ApiKeyOut:
-    return ApiKeyOut.model_validate(key.model_dump())
+    return ApiKeyOut.model_validate(key, from_attributes=True)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -58,7 +58,7 @@ class ContactPage(BaseModel):
 
 
 def contact_out(contact: Contact) -> ContactOut:
-    return ContactOut.model_validate(contact.model_dump())
+    return ContactOut.model_validate(contact, from_attributes=True)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

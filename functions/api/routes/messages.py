@@ -40,10 +40,11 @@ class StatusChangeOut(Camel):
 
 
 class JobOut(Camel):
-    job_id: str
+    # a Message under the legacy routes' names: `id` is the job id, `body` the message
+    job_id: str = Field(validation_alias="id")
     status: MessageStatus
     phone: str
-    message: str = Field(description="the text sent (rendered, for a campaign message)")
+    message: str = Field(validation_alias="body", description="the text sent (rendered, for a campaign message)")
     media_url: str | None = None
     sender_id: str
     campaign_id: str | None = None
@@ -58,23 +59,7 @@ class JobOut(Camel):
 
 
 def job_out(message: Message) -> JobOut:
-    return JobOut(
-        job_id=message.id,
-        status=message.status,
-        phone=message.phone,
-        message=message.body,
-        media_url=message.media_url,
-        sender_id=message.sender_id,
-        campaign_id=message.campaign_id,
-        attempts=message.attempts,
-        driver=message.driver,
-        fallback_used=message.fallback_used,
-        provider_message_id=message.provider_message_id,
-        last_error=message.last_error,
-        created_at=message.created_at,
-        updated_at=message.updated_at,
-        history=[StatusChangeOut(status=h.status, at=h.at, detail=h.detail) for h in message.history],
-    )
+    return JobOut.model_validate(message, from_attributes=True)
 
 
 @router.post(
@@ -176,7 +161,7 @@ class QueueStatsOut(Camel):
 def queue_stats(principal: PrincipalDep, services: ServicesDep) -> QueueStatsOut:
     """SQS depths (visible, in flight, delayed) of every queue and DLQ, and this account's message counts."""
     stats = services.stats.queue_stats(principal)
-    queues = {name: QueueDepthOut(**vars(depth)) for name, depth in stats.queues.items()}
+    queues = {name: QueueDepthOut.model_validate(depth, from_attributes=True) for name, depth in stats.queues.items()}
     return QueueStatsOut(queues=queues, account=stats.account)
 
 

@@ -68,7 +68,7 @@ class CommandOut(BaseModel):
 
 
 class QrOut(BaseModel):
-    qr: str
+    qr: str = Field(validation_alias="code")
     updated_at: datetime
     driver: str | None
 
@@ -85,38 +85,29 @@ def status_out(sender: Sender) -> StatusOut:
 
 
 def sender_out(sender: Sender) -> SenderOut:
-    return SenderOut(
-        id=sender.id,
-        phone=sender.phone,
-        display_name=sender.display_name,
-        drivers=sender.drivers,
-        pacing=sender.pacing,
-        status=status_out(sender),
-        created_at=sender.created_at,
-    )
+    """The sender's own fields, with its session status (derived) for the raw session ones."""
+    return SenderOut.model_validate({**dict(sender), "status": status_out(sender)})
 
 
 def command_out(command: SenderCommand) -> CommandOut:
-    return CommandOut(
-        command_id=command.command_id, type=command.type.value, sender_id=command.sender_id, driver=command.driver
-    )
+    return CommandOut.model_validate(command, from_attributes=True)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create(body: SenderIn, principal: PrincipalDep, services: ServicesDep) -> SenderOut:
     """Add a WhatsApp number. Link it next (POST /{id}/link)."""
-    admin = services.sender_admin
+    admin = services.senders
     return sender_out(admin.create(principal, body.phone, body.display_name, body.drivers, body.pacing))
 
 
 @router.get("")
 def list_senders(principal: PrincipalDep, services: ServicesDep) -> list[SenderOut]:
-    return [sender_out(s) for s in services.sender_admin.list_senders(principal)]
+    return [sender_out(s) for s in services.senders.list_senders(principal)]
 
 
 @router.get("/{sender_id}")
 def get(sender_id: str, principal: PrincipalDep, services: ServicesDep) -> SenderOut:
-    return sender_out(services.sender_admin.get(principal, sender_id))
+    return sender_out(services.senders.get(principal, sender_id))
 
 
 @router.patch("/{sender_id}")
@@ -124,56 +115,56 @@ def update(sender_id: str, body: SenderPatch, principal: PrincipalDep, services:
     changes = body.model_dump(exclude_unset=True)
     if "pacing" in changes:
         changes["pacing"] = body.pacing
-    return sender_out(services.sender_admin.update(principal, sender_id, **changes))
+    return sender_out(services.senders.update(principal, sender_id, **changes))
 
 
 @router.delete("/{sender_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete(sender_id: str, principal: PrincipalDep, services: ServicesDep) -> Response:
     """Delete the sender: its sessions are logged out on the phone and forgotten."""
-    services.sender_admin.delete(principal, sender_id)
+    services.senders.delete(principal, sender_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{sender_id}/status")
 def sender_status(sender_id: str, principal: PrincipalDep, services: ServicesDep) -> StatusOut:
     """linking, connected, disconnected, logged_out or failed; the last error and since when."""
-    return status_out(services.sender_admin.get(principal, sender_id))
+    return status_out(services.senders.get(principal, sender_id))
 
 
 @router.post("/{sender_id}/link", status_code=status.HTTP_202_ACCEPTED)
 def link(sender_id: str, principal: PrincipalDep, services: ServicesDep, body: DriverIn | None = None) -> CommandOut:
     """Start linking (or reconnect a linked sender). The QR code appears at /qr within seconds."""
     driver = body.driver if body else None
-    return command_out(services.sender_admin.start_linking(principal, sender_id, driver))
+    return command_out(services.senders.start_linking(principal, sender_id, driver))
 
 
 @router.post("/{sender_id}/pairing-code", status_code=status.HTTP_202_ACCEPTED)
 def pairing_code(sender_id: str, body: PairIn, principal: PrincipalDep, services: ServicesDep) -> CommandOut:
     """Link with a code typed on the phone instead of a QR code. The code appears in /status."""
-    return command_out(services.sender_admin.request_pairing_code(principal, sender_id, body.phone, body.driver))
+    return command_out(services.senders.request_pairing_code(principal, sender_id, body.phone, body.driver))
 
 
 @router.post("/{sender_id}/logout", status_code=status.HTTP_202_ACCEPTED)
 def logout(sender_id: str, principal: PrincipalDep, services: ServicesDep, body: DriverIn | None = None) -> CommandOut:
     driver = body.driver if body else None
-    return command_out(services.sender_admin.logout(principal, sender_id, driver))
+    return command_out(services.senders.logout(principal, sender_id, driver))
 
 
 @router.get("/{sender_id}/qr")
 def qr_text(sender_id: str, principal: PrincipalDep, services: ServicesDep, response: Response) -> QrOut:
     """The current QR code as its raw string (refreshed as WhatsApp rotates it)."""
-    current = services.sender_admin.current_qr(principal, sender_id)
+    current = services.senders.current_qr(principal, sender_id)
     response.headers.update(NO_STORE)
-    return QrOut(qr=current.code, updated_at=current.updated_at, driver=current.driver)
+    return QrOut.model_validate(current, from_attributes=True)
 
 
 @router.get("/{sender_id}/qr.png", response_class=Response, responses={200: {"content": {"image/png": {}}}})
 def qr_png(sender_id: str, principal: PrincipalDep, services: ServicesDep) -> Response:
-    image = services.sender_admin.qr_image(principal, sender_id, "png")
+    image = services.senders.qr_image(principal, sender_id, "png")
     return Response(content=image, media_type="image/png", headers=NO_STORE)
 
 
 @router.get("/{sender_id}/qr.svg", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}})
 def qr_svg(sender_id: str, principal: PrincipalDep, services: ServicesDep) -> Response:
-    image = services.sender_admin.qr_image(principal, sender_id, "svg")
+    image = services.senders.qr_image(principal, sender_id, "svg")
     return Response(content=image, media_type="image/svg+xml", headers=NO_STORE)

@@ -54,7 +54,7 @@ class PreviewOut(BaseModel):
 
 
 def _out(template: Template) -> TemplateOut:
-    return TemplateOut.model_validate(template.model_dump())
+    return TemplateOut.model_validate(template, from_attributes=True)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
-from routes.auth import EMAIL, UserOut, user_out
+from routes.auth import Email, UserOut, user_out
 from routes.deps import PrincipalDep, ServicesDep
 from routes.errors import ERRORS
 from wacast.domain.accounts import Role
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/auth/users", tags=["auth"], responses=ERRORS)
 
 
 class AddUserRequest(BaseModel):
-    email: str = Field(pattern=EMAIL, max_length=254)
+    email: Email
     password: str = Field(min_length=8, max_length=256)
     role: Literal["admin", "member"] = "member"
 

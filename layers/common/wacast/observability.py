@@ -1,17 +1,27 @@
-"""One neutral place for the Powertools logger, metrics and tracer used by every deployable."""
+"""One neutral place for the Powertools logger, metrics and tracer used by every deployable, and the two
+ways the code reaches them: `emit()` for a business metric, `log_keys()` for the correlation keys of a
+request or of a message's path."""
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import threading
-from typing import Protocol
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Protocol, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 NAMESPACE = "Wacast"
 
 logger = Logger(service="wacast")
 metrics = Metrics(namespace=NAMESPACE, service="wacast")
+# An invocation without a business metric (most API requests) is normal: no warning for it at each flush.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 tracer = Tracer(service="wacast")
 
 # Metric names: the dashboard in template.yaml shows exactly these (a test checks it).
@@ -48,11 +58,18 @@ class MetricsSink(Protocol):
 
 
 class EmfSink:
-    """Embedded metric format on stdout: what Lambda's CloudWatch Logs turns into metrics."""
+    """Embedded metric format on stdout: what Lambda's CloudWatch Logs turns into metrics. For the Lambda
+    functions, whose handlers flush with `@metrics.log_metrics` (a long-running process sets its own sink).
+
+    One EMF document has one dimension set. A metric with only the `service` dimension joins the
+    invocation's document (`metrics`, flushed once by the handler's `@metrics.log_metrics`); a metric with
+    dimensions of its own (MessagesSent by Driver, MessagesFailed by Reason...) is a document of its own
+    (`single_metric`), so it never lends its dimensions to the others."""
 
     def put(self, name: str, value: float, unit: str, dimensions: dict[str, str]) -> None:
-        from aws_lambda_powertools.metrics import MetricUnit, single_metric
-
+        if dimensions == SERVICE_DIMENSION:
+            metrics.add_metric(name=name, unit=MetricUnit(unit), value=value)
+            return
         with single_metric(name=name, unit=MetricUnit(unit), value=value, namespace=NAMESPACE) as metric:
             for key, dim_value in dimensions.items():
                 metric.add_dimension(name=key, value=dim_value)
@@ -98,3 +115,53 @@ def emit(name: str, value: float = 1, unit: str = "Count", **dimensions: str) ->
     sink = _current_sink()
     if sink is not None:
         sink.put(name, value, unit, {**dimensions, **SERVICE_DIMENSION})
+
+
+# -- correlation keys -------------------------------------------------------------------------------------
+
+R = TypeVar("R")
+T = TypeVar("T")
+
+
+@contextmanager
+def log_keys(**keys: object) -> Iterator[None]:
+    """Correlation keys (message_id, campaign_id...) on every log line this thread writes in the block, and
+    on no other thread's: Powertools' `append_keys` are shared by all the threads of a process, and the
+    session host sends on several lanes at once. Keys given None are left out; a key the block shadowed
+    gets its outer value back."""
+    given = {key: value for key, value in keys.items() if value is not None}
+    current = logger.thread_safe_get_current_keys()
+    outer = {key: current[key] for key in given if key in current}
+    logger.thread_safe_append_keys(**given)
+    try:
+        yield
+    finally:
+        logger.thread_safe_remove_keys(given)
+        if outer:
+            logger.thread_safe_append_keys(**outer)
+
+
+def log_keys_from_body(*fields: str) -> Callable[[Callable[[R], T]], Callable[[R], T]]:
+    """Decorates an SQS record handler: the named fields of the record's body (a model, a mapping or JSON
+    text; a field the body lacks is left out) are on every log line of that record's handling."""
+
+    def decorate(handler: Callable[[R], T]) -> Callable[[R], T]:
+        @functools.wraps(handler)
+        def handle(record: R) -> T:
+            with log_keys(**_fields_of(getattr(record, "body", None), fields)):
+                return handler(record)
+
+        return handle
+
+    return decorate
+
+
+def _fields_of(body: object, fields: tuple[str, ...]) -> dict[str, object]:
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return {}
+    if isinstance(body, Mapping):
+        return {field: body.get(field) for field in fields}
+    return {field: getattr(body, field, None) for field in fields}

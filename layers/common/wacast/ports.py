@@ -10,8 +10,9 @@ from typing import Any, Protocol
 from wacast.domain.accounts import Account, AccountSettings, ApiKey, User
 from wacast.domain.campaigns import Campaign, CampaignStatus, DispatchState
 from wacast.domain.contacts import Contact
-from wacast.domain.messages import Message, MessageStatus, SendOutcome
+from wacast.domain.messages import Message, MessageStatus
 from wacast.domain.optout import OptOut
+from wacast.domain.outcomes import SendOutcome
 from wacast.domain.senders import Sender
 from wacast.domain.templates import Template
 
@@ -331,7 +332,7 @@ class TemplateStore(TemplateRepository, Protocol):
 class CampaignStates(Protocol):
     """What the delivery path needs to know of a campaign: its status (running, paused, cancelled...)."""
 
-    def status_of(self, account_id: str, campaign_id: str) -> str | None: ...
+    def status_of(self, account_id: str, campaign_id: str) -> CampaignStatus | None: ...
 
     def mark_failed(self, account_id: str, campaign_id: str, reason: str) -> bool:
         """Set a scheduled, running or paused campaign to failed. False if it was in another status."""

@@ -225,6 +225,11 @@ class SessionHostSettings(DeployableSettings, PacingPresets):
     # A claim's lease: the primary attempt (number lookup + send), one short pacing wait and the
     # fallback attempt fit in it (15 + 30 + 15 + 30 s at the drivers' limits, with room to spare).
     lease_seconds: float = Field(default=150.0, gt=0)
+    #: A message whose sender is not connected is looked at again this much later (no attempt burnt).
+    disconnected_recheck_seconds: int = Field(default=30, ge=1, le=900)
+    #: The outbox queue's own VisibilityTimeout (template.yaml, OutboxQueue; a unit test checks they match):
+    #: a message waiting on a sender's lane is kept invisible this long at each heartbeat.
+    outbox_visibility_seconds: int = Field(default=180, ge=1, le=43200)
     session_store: Required
     webjs_url: str = "http://127.0.0.1:3001"
     #: The sidecar's shared secret; without it the whatsapp-web.js fallback is off.
@@ -244,6 +249,13 @@ class SessionHostSettings(DeployableSettings, PacingPresets):
     command_max_age_seconds: float = Field(default=600.0, gt=0)
     #: Touched by the outbox consumer on every poll; the container's health check reads its age.
     heartbeat_file: str = "/tmp/wacast-session-host.heartbeat"  # noqa: S108 - a per-container file
+
+
+def session_host_default(name: str) -> Any:
+    """The default of a SessionHostSettings field. The session host's configuration objects (the supervisor
+    policy, the delivery config, the drivers' timeouts, the outbox consumer) default to it, so that each
+    number is written once, here; the host builds them from the loaded settings."""
+    return SessionHostSettings.model_fields[name].get_default(call_default_factory=True)
 
 
 def split_list(value: str) -> list[str]:

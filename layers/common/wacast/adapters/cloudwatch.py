@@ -10,9 +10,14 @@ import math
 import threading
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from wacast.observability import NAMESPACE, logger
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_cloudwatch.literals import StandardUnitType
+    from mypy_boto3_cloudwatch.type_defs import MetricDatumTypeDef
 
 _Key = tuple[str, str, tuple[tuple[str, str], ...]]
 
@@ -23,7 +28,7 @@ DATA_PER_REQUEST = 20  # well under the 1,000 data and 1 MB per request, even wi
 class CloudWatchMetricsSink:
     """A MetricsSink that keeps each minute's data points and flushes them as raw values (percentile-capable)."""
 
-    def __init__(self, client: Any, namespace: str = NAMESPACE, flush_every: float = 60.0) -> None:
+    def __init__(self, client: CloudWatchClient, namespace: str = NAMESPACE, flush_every: float = 60.0) -> None:
         self.client = client
         self.namespace = namespace
         self.flush_every = flush_every
@@ -61,9 +66,9 @@ class CloudWatchMetricsSink:
                 logger.exception("could not put metrics; dropping these data points", data=len(batch))
 
     @staticmethod
-    def _metric_data(points: dict[_Key, Counter[float]], timestamp: datetime) -> list[dict[str, Any]]:
+    def _metric_data(points: dict[_Key, Counter[float]], timestamp: datetime) -> list[MetricDatumTypeDef]:
         """One MetricDatum per metric and dimensions, split in chunks of at most 150 distinct values."""
-        data: list[dict[str, Any]] = []
+        data: list[MetricDatumTypeDef] = []
         for (name, unit, dims), counts in points.items():
             values = sorted(counts)
             for start in range(0, len(values), MAX_VALUES_PER_DATUM):
@@ -71,7 +76,7 @@ class CloudWatchMetricsSink:
                 data.append(
                     {
                         "MetricName": name,
-                        "Unit": unit,
+                        "Unit": cast("StandardUnitType", unit),  # the emitters use CloudWatch units
                         "Dimensions": [{"Name": k, "Value": v} for k, v in dims],
                         "Timestamp": timestamp,
                         "Values": chunk,

@@ -7,11 +7,13 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from wacast.adapters.aws import unavailable_on_aws_failure
 
-from wacast.domain.errors import Unavailable
+if TYPE_CHECKING:
+    from mypy_boto3_scheduler import EventBridgeSchedulerClient
+    from mypy_boto3_scheduler.type_defs import CreateScheduleInputTypeDef, TargetTypeDef
 
 #: Filled in by EventBridge Scheduler at each firing (the local emulator does the same).
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
@@ -32,7 +34,7 @@ class EventBridgeScheduler:
     A deployable that only deletes schedules (the dispatcher, once a one-time schedule fired) builds it
     without a target, and needs neither the target queue nor the role it would pass."""
 
-    def __init__(self, client: Any, group: str, target: ScheduleTarget | None = None) -> None:
+    def __init__(self, client: EventBridgeSchedulerClient, group: str, target: ScheduleTarget | None = None) -> None:
         self.client = client
         self.group = group
         self.target = target
@@ -50,7 +52,7 @@ class EventBridgeScheduler:
         if self.target is None:
             raise RuntimeError("this scheduler was built without a target: it can only delete schedules")
         one_time = expression.startswith("at(")
-        target: dict[str, Any] = {
+        target: TargetTypeDef = {
             "Arn": self.target.arn,
             "RoleArn": self.target.role_arn,
             "Input": json.dumps({**payload, "scheduled_time": SCHEDULED_TIME}),
@@ -58,7 +60,7 @@ class EventBridgeScheduler:
         }
         if self.target.dlq_arn:
             target["DeadLetterConfig"] = {"Arn": self.target.dlq_arn}
-        request: dict[str, Any] = {
+        request: CreateScheduleInputTypeDef = {
             "Name": name,
             "GroupName": self.group,
             "ScheduleExpression": expression,
@@ -70,33 +72,25 @@ class EventBridgeScheduler:
         }
         if end is not None:
             request["EndDate"] = end
-        try:
+        with unavailable_on_aws_failure("save the schedule", {"schedule": name}):
             try:
                 self.client.create_schedule(**request)
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] != "ConflictException":
-                    raise
+            except self.client.exceptions.ConflictException:  # names are deterministic: replace it
                 self.client.update_schedule(**request)
-        except (ClientError, BotoCoreError) as exc:
-            raise Unavailable("could not save the schedule", details={"schedule": name}) from exc
 
     def delete(self, name: str) -> bool:
         """Delete the schedule. False if there was none (already fired and deleted, or never made)."""
-        try:
-            self.client.delete_schedule(Name=name, GroupName=self.group)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+        with unavailable_on_aws_failure("delete the schedule", {"schedule": name}):
+            try:
+                self.client.delete_schedule(Name=name, GroupName=self.group)
+            except self.client.exceptions.ResourceNotFoundException:
                 return False
-            raise Unavailable("could not delete the schedule", details={"schedule": name}) from exc
-        except BotoCoreError as exc:
-            raise Unavailable("could not delete the schedule", details={"schedule": name}) from exc
         return True
 
     def exists(self, name: str) -> bool:
-        try:
-            self.client.get_schedule(Name=name, GroupName=self.group)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+        with unavailable_on_aws_failure("read the schedule", {"schedule": name}):
+            try:
+                self.client.get_schedule(Name=name, GroupName=self.group)
+            except self.client.exceptions.ResourceNotFoundException:
                 return False
-            raise Unavailable("could not read the schedule", details={"schedule": name}) from exc
         return True

@@ -5,12 +5,18 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
+from wacast.adapters.aws import error_details, unavailable_on_aws_failure
 from wacast.domain.errors import Conflict, Unavailable
 from wacast.ports import MoveTask, Queue, QueueDepth, QueueMessage
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef, StartMessageMoveTaskRequestTypeDef
 
 MAX_DELAY_SECONDS = 900  # SQS DelaySeconds maximum
 BATCH = 10  # SQS batch maximum
@@ -18,19 +24,17 @@ MAX_MOVE_RATE = 500  # StartMessageMoveTask's MaxNumberOfMessagesPerSecond maxim
 MAX_MOVE_TASKS = 10  # ListMessageMoveTasks' MaxResults maximum
 # SQS refuses a second active move task on a source with InvalidParameterValue and this message.
 _TASK_ALREADY_RUNNING = "already a task running"
-
-
-def _error_details(exc: ClientError | BotoCoreError) -> dict[str, str] | None:
-    if not isinstance(exc, ClientError):
-        return None
-    error = exc.response.get("Error", {})
-    return {"code": str(error.get("Code", "")), "message": str(error.get("Message", ""))}
+_DEPTH: list[QueueAttributeNameType] = [
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+]
 
 
 class SqsQueue:
     """One SQS queue. Takes its client in the constructor; translates AWS errors to domain errors."""
 
-    def __init__(self, queue_url: str, client: Any) -> None:
+    def __init__(self, queue_url: str, client: SQSClient) -> None:
         self.url = queue_url
         self.name = queue_url.rsplit("/", 1)[-1]
         self._sqs = client
@@ -41,7 +45,7 @@ class SqsQueue:
 
     def send_batch(self, entries: Sequence[tuple[Mapping[str, Any], int]]) -> None:
         for start in range(0, len(entries), BATCH):
-            chunk = [
+            chunk: list[SendMessageBatchRequestEntryTypeDef] = [
                 {
                     "Id": str(i),
                     "MessageBody": json.dumps(body, default=str),
@@ -49,69 +53,52 @@ class SqsQueue:
                 }
                 for i, (body, delay) in enumerate(entries[start : start + BATCH])
             ]
-            try:
+            with unavailable_on_aws_failure(f"send to the {self.name} queue"):
                 response = self._sqs.send_message_batch(QueueUrl=self.url, Entries=chunk)
-            except (ClientError, BotoCoreError) as exc:
-                raise Unavailable(f"could not send to the {self.name} queue") from exc
             failed = response.get("Failed") or []
             if failed:
                 raise Unavailable(f"{len(failed)} messages were refused by the {self.name} queue", details=failed)
 
     def receive(self, max_messages: int = 10, wait_seconds: int = 20) -> list[QueueMessage]:
-        try:
+        with unavailable_on_aws_failure(f"receive from the {self.name} queue"):
             response = self._sqs.receive_message(
                 QueueUrl=self.url,
                 MaxNumberOfMessages=max(1, min(BATCH, max_messages)),
                 WaitTimeSeconds=wait_seconds,
                 MessageSystemAttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise Unavailable(f"could not receive from the {self.name} queue") from exc
         return [
             QueueMessage(
                 body=json.loads(m["Body"]),
                 receipt_handle=m["ReceiptHandle"],
                 message_id=m["MessageId"],
                 receive_count=int(m.get("Attributes", {}).get("ApproximateReceiveCount", "1")),
-                attributes=m.get("Attributes", {}),
+                attributes={str(name): value for name, value in m.get("Attributes", {}).items()},
             )
             for m in response.get("Messages", [])
         ]
 
     def delete(self, message: QueueMessage) -> None:
-        try:
+        with unavailable_on_aws_failure(f"delete from the {self.name} queue"):
             self._sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message.receipt_handle)
-        except (ClientError, BotoCoreError) as exc:
-            raise Unavailable(f"could not delete from the {self.name} queue") from exc
 
     def change_visibility(self, message: QueueMessage, seconds: int) -> None:
-        try:
+        with unavailable_on_aws_failure(f"change visibility on the {self.name} queue"):
             self._sqs.change_message_visibility(
                 QueueUrl=self.url, ReceiptHandle=message.receipt_handle, VisibilityTimeout=max(0, min(43200, seconds))
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise Unavailable(f"could not change visibility on the {self.name} queue") from exc
 
     def depth(self) -> QueueDepth:
-        names = [
-            "ApproximateNumberOfMessages",
-            "ApproximateNumberOfMessagesNotVisible",
-            "ApproximateNumberOfMessagesDelayed",
-        ]
-        try:
-            attrs = self._sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=names)["Attributes"]
-        except (ClientError, BotoCoreError) as exc:
-            raise Unavailable(f"could not read the depth of the {self.name} queue") from exc
-        visible, in_flight, delayed = (int(attrs.get(n, 0)) for n in names)
+        with unavailable_on_aws_failure(f"read the depth of the {self.name} queue"):
+            attrs = self._sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=_DEPTH)["Attributes"]
+        visible, in_flight, delayed = (int(attrs.get(n, 0)) for n in _DEPTH)
         return QueueDepth(visible=visible, in_flight=in_flight, delayed=delayed)
 
     def arn(self) -> str:
         """The queue's ARN, asked of SQS once (no account id or partition is assumed)."""
         if self._arn is None:
-            try:
+            with unavailable_on_aws_failure(f"read the ARN of the {self.name} queue"):
                 attrs = self._sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]
-            except (ClientError, BotoCoreError) as exc:
-                raise Unavailable(f"could not read the ARN of the {self.name} queue") from exc
             self._arn = str(attrs["QueueArn"])
         return self._arn
 
@@ -119,32 +106,28 @@ class SqsQueue:
         """Move every message of this queue (a dead-letter queue) to `destination` with one SQS message move
         task, which runs in the background. Returns the task handle. Conflict if a task already runs on
         this queue; Unavailable for any other refusal (e.g. this queue is no dead-letter queue)."""
-        source_arn = self.arn()
-        params: dict[str, Any] = {"SourceArn": source_arn, "DestinationArn": destination.arn()}
+        params: StartMessageMoveTaskRequestTypeDef = {"SourceArn": self.arn(), "DestinationArn": destination.arn()}
         if max_per_second is not None:
             params["MaxNumberOfMessagesPerSecond"] = max(1, min(MAX_MOVE_RATE, int(max_per_second)))
-        try:
-            response = self._sqs.start_message_move_task(**params)
-        except (ClientError, BotoCoreError) as exc:
-            details = _error_details(exc)
-            if details and _TASK_ALREADY_RUNNING in details["message"].lower():
-                raise Conflict(
-                    f"a redrive of the {self.name} queue is already running; wait for it to finish",
-                    details=details,
-                ) from exc
-            raise Unavailable(f"could not start moving messages from the {self.name} queue", details=details) from exc
+        with unavailable_on_aws_failure(f"start moving messages from the {self.name} queue", with_aws_error=True):
+            try:
+                response = self._sqs.start_message_move_task(**params)
+            except ClientError as exc:
+                details = error_details(exc)
+                if details and _TASK_ALREADY_RUNNING in details["message"].lower():
+                    raise Conflict(
+                        f"a redrive of the {self.name} queue is already running; wait for it to finish",
+                        details=details,
+                    ) from exc
+                raise
         return str(response["TaskHandle"])
 
     def redrives(self, max_results: int = MAX_MOVE_TASKS) -> list[MoveTask]:
         """The most recent message move tasks out of this queue, newest first (SQS keeps ten)."""
-        try:
+        with unavailable_on_aws_failure(f"list the redrives of the {self.name} queue", with_aws_error=True):
             response = self._sqs.list_message_move_tasks(
                 SourceArn=self.arn(), MaxResults=max(1, min(MAX_MOVE_TASKS, max_results))
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise Unavailable(
-                f"could not list the redrives of the {self.name} queue", details=_error_details(exc)
-            ) from exc
         return [
             MoveTask(
                 status=str(r["Status"]),

@@ -30,11 +30,12 @@ from wacast.services.auth import AuthService
 from wacast.services.campaigns import CampaignService
 from wacast.services.contacts import ContactService
 from wacast.services.messaging import MessagingService
+from wacast.services.operations import OperationsService
 from wacast.services.optouts import OptOutService
 from wacast.services.registration import Registration
 from wacast.services.schedules import ScheduleService
 from wacast.services.senders import SenderService
-from wacast.services.stats import OperationsService, StatsService
+from wacast.services.stats import StatsService
 from wacast.services.templates import TemplateService
 from wacast.settings import ApiSettings, DeployableSettings, split_list
 
@@ -58,7 +59,7 @@ class ApiServices:
     schedules: ScheduleService
     stats: StatsService
     operations: OperationsService
-    sender_admin: SenderService
+    senders: SenderService
 
 
 def jwt_secret(settings: ApiSettings) -> str:
@@ -141,7 +142,7 @@ def build_api(settings: ApiSettings, *, clock: Clock | None = None) -> ApiServic
         schedules=ScheduleService(campaigns, runs, scheduler, clock),
         stats=StatsService(campaigns, messages, senders, {**sources, **dlq_depths}, clock, presets),
         operations=OperationsService(sources, dlqs, split_list(settings.operator_accounts)),
-        sender_admin=SenderService(
+        senders=SenderService(
             senders,
             accounts,
             sources["control"],

@@ -19,11 +19,12 @@ from wacast.adapters.sqs import SqsQueue
 from wacast.bootstrap.shared import bind, presets_of
 from wacast.ports import Clock
 from wacast.services.audience import AudienceReader
+from wacast.services.campaign_jobs import CampaignJobRunner
 from wacast.services.campaigns import CampaignService
 from wacast.services.deadletters import DeadLetterService
 from wacast.services.dispatch import DispatchService
+from wacast.services.events import EventsService
 from wacast.services.optouts import OptOutService
-from wacast.services.receipts import EventsService
 from wacast.services.schedules import ScheduleService
 from wacast.settings import DispatcherSettings, DlqSettings, EventsSettings
 
@@ -33,6 +34,7 @@ class DispatcherServices:
     """The paced fan-out of campaign runs, and the firings of their schedules."""
 
     settings: DispatcherSettings
+    jobs: CampaignJobRunner  # runs each job of the campaigns queue with one of the two below
     dispatch: DispatchService
     schedules: ScheduleService
 
@@ -89,7 +91,8 @@ def build_dispatcher(settings: DispatcherSettings, *, clock: Clock | None = None
         clock,
         presets,
     )
-    return DispatcherServices(settings, dispatch, ScheduleService(campaigns, runs, scheduler, clock))
+    schedules = ScheduleService(campaigns, runs, scheduler, clock)
+    return DispatcherServices(settings, CampaignJobRunner(dispatch, schedules), dispatch, schedules)
 
 
 def build_events(settings: EventsSettings, *, clock: Clock | None = None) -> EventsServices:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from wacast.adapters.aws import client
 from wacast.adapters.clock import SystemClock
+from wacast.adapters.cloudwatch import CloudWatchMetricsSink
 from wacast.adapters.dynamo.campaigns import DynamoCampaignStates
 from wacast.adapters.dynamo.messages import DynamoMessageRepository
 from wacast.adapters.dynamo.optouts import DynamoOptOutRepository
@@ -42,6 +43,8 @@ class SessionHostServices:
     optouts: OptOutRepository
     campaign_states: CampaignStates
     pacing_guard: PacingGuard
+    #: Where the host's metrics go: PutMetricData once a minute (a container has no EMF extraction).
+    metrics_sink: CloudWatchMetricsSink
 
 
 def build_session_host(settings: SessionHostSettings, *, clock: Clock | None = None) -> SessionHostServices:
@@ -58,4 +61,5 @@ def build_session_host(settings: SessionHostSettings, *, clock: Clock | None = N
         optouts=DynamoOptOutRepository(),
         campaign_states=DynamoCampaignStates(),
         pacing_guard=DynamoPacingGuard(presets_of(settings)),
+        metrics_sink=CloudWatchMetricsSink(client("cloudwatch", settings.region)),
     )

@@ -34,8 +34,41 @@ CANCELLABLE = frozenset({C.DRAFT, C.SCHEDULED, C.RUNNING, C.PAUSED})
 #: The message body (template, body, audience, sender) may change only before anything was sent.
 EDITABLE = frozenset({C.DRAFT, C.SCHEDULED})
 DELETABLE = frozenset({C.DRAFT, C.SCHEDULED, C.COMPLETED, C.CANCELLED, C.FAILED})
+#: A schedule may be set (or replaced) only before the campaign runs.
+SCHEDULABLE = frozenset({C.DRAFT, C.SCHEDULED})
+#: A schedule's firing starts a run only of a campaign that waits for it.
+FIREABLE = frozenset({C.SCHEDULED})
+#: A run is underway: started and not ended. Its name and pacing may still change.
+UNDERWAY = frozenset({C.RUNNING, C.PAUSED})
+#: The name and pacing (not what is sent, nor to whom) may change until the campaign ends.
+RETUNABLE = EDITABLE | UNDERWAY
+#: A run's fan-out advances (and a resumed run's parked messages are queued again) only while it runs.
+DISPATCHING = frozenset({C.RUNNING})
+#: A campaign fails (its sender or template was deleted) only while it may still send.
+FAILABLE = frozenset({C.SCHEDULED, C.RUNNING, C.PAUSED})
+#: A run completes only from running: a paused run waits to be resumed; the other statuses ended already.
+COMPLETABLE = frozenset({C.RUNNING})
 #: Drivers whose sends are counted per campaign (a closed set, so each is one counter column).
 DRIVERS = ("neonize", "webjs", "simulated")
+
+
+def is_recurring(schedule: CampaignSchedule | None) -> bool:
+    """A cron schedule: every run that ends goes back to waiting for the next firing."""
+    return schedule is not None and schedule.kind == "cron"
+
+
+def run_is_over(status: CampaignStatus, dispatch_done: bool, unsettled: int) -> bool:
+    """A run is over when it is running, its whole audience is dispatched, and none of its messages is still
+    waiting or being sent (`unsettled`: the campaign's `queued` counter)."""
+    return status in COMPLETABLE and dispatch_done and unsettled == 0
+
+
+def status_after_run(recurring: bool, schedule_end: datetime | None, now: datetime) -> CampaignStatus:
+    """Where a run that is over leaves its campaign: a recurring campaign whose schedule has not ended
+    waits for its next firing (scheduled); any other campaign is completed."""
+    if recurring and (schedule_end is None or schedule_end > now):
+        return C.SCHEDULED
+    return C.COMPLETED
 
 
 class Audience(BaseModel):
@@ -120,15 +153,3 @@ class CampaignDraft(BaseModel):
         if (self.template_id is None) == (self.body is None):
             raise ValueError("give exactly one of template_id or body")
         return self
-
-
-class DispatchJob(BaseModel):
-    """A message on the campaigns queue: a schedule firing (start a run), the next window of a run, the
-    sweep of a cancelled run, or the requeue of a resumed run's messages parked while it was paused."""
-
-    type: str = Field(default="dispatch", pattern="^(fire|dispatch|sweep|requeue)$")
-    account_id: str
-    campaign_id: str
-    run: int = 0
-    seq: int = 0
-    scheduled_time: str | None = None  # fire: EventBridge Scheduler's <aws.scheduler.scheduled-time>

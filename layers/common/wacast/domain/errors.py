@@ -81,3 +81,11 @@ class Unavailable(WacastError):
 
     code = "unavailable"
     status = 503
+
+
+class ProofPending(WacastError):
+    """A receipt may prove a send that a live worker is still recording: try the receipt again later
+    (the events queue redelivers it), when that worker has recorded its outcome or its lease ran out."""
+
+    code = "proof_pending"
+    status = 409

@@ -1,4 +1,5 @@
-"""The delivery state machine: message statuses, the transitions allowed between them, and outcomes.
+"""The delivery state machine: message statuses and the transitions allowed between them (what a
+driver reports about a send is in wacast.domain.outcomes).
 
 QUEUED -> SENDING -> SENT -> DELIVERED -> READ, plus RETRYING, FAILED, SKIPPED and UNKNOWN.
 Every transition is applied by a conditional write on the status it starts from, so two workers
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -36,6 +36,8 @@ CLAIMABLE = frozenset({S.QUEUED, S.RETRYING})
 PENDING = frozenset({S.QUEUED, S.SENDING, S.RETRYING})
 #: Settled: nothing will try to send it again.
 SETTLED = frozenset(MessageStatus) - PENDING
+#: A driver may have reached WhatsApp in these statuses (once it was called) and no outcome is recorded.
+MAYBE_SENT = frozenset({S.SENDING, S.UNKNOWN})
 
 TRANSITIONS: dict[MessageStatus, frozenset[MessageStatus]] = {
     S.QUEUED: frozenset({S.SENDING, S.SKIPPED, S.FAILED}),
@@ -71,11 +73,6 @@ COUNTERS = ("queued", "sent", "delivered", "read", "failed", "skipped", "unknown
 
 def can_transition(old: MessageStatus, new: MessageStatus) -> bool:
     return new in TRANSITIONS[old]
-
-
-def sources_of(new: MessageStatus) -> frozenset[MessageStatus]:
-    """Every status from which `new` may be reached (the condition of the conditional write)."""
-    return frozenset(old for old, targets in TRANSITIONS.items() if new in targets)
 
 
 def counter_delta(old: MessageStatus | None, new: MessageStatus) -> dict[str, int]:
@@ -144,35 +141,7 @@ class Message(BaseModel):
     driver_called_at: datetime | None = None
 
 
-class OutcomeKind(StrEnum):
-    SENT = "sent"
-    TRANSIENT = "transient"  # definitely not sent; may work later
-    PERMANENT = "permanent"  # definitely not sent; never will (not on WhatsApp, invalid)
-    UNKNOWN = "unknown"  # the request may have reached WhatsApp
-
-
-@dataclass(frozen=True)
-class SendOutcome:
-    """What a driver (or the driver chain) reports about one send."""
-
-    kind: OutcomeKind
-    driver: str
-    provider_message_id: str | None = None
-    reason: str | None = None
-    fallback_used: bool = False
-
-    @classmethod
-    def sent(cls, driver: str, provider_message_id: str) -> SendOutcome:
-        return cls(OutcomeKind.SENT, driver, provider_message_id=provider_message_id)
-
-    @classmethod
-    def transient(cls, driver: str, reason: str) -> SendOutcome:
-        return cls(OutcomeKind.TRANSIENT, driver, reason=reason)
-
-    @classmethod
-    def permanent(cls, driver: str, reason: str) -> SendOutcome:
-        return cls(OutcomeKind.PERMANENT, driver, reason=reason)
-
-    @classmethod
-    def unknown(cls, driver: str, reason: str) -> SendOutcome:
-        return cls(OutcomeKind.UNKNOWN, driver, reason=reason)
+def is_unproven(message: Message) -> bool:
+    """The driver may have reached WhatsApp and no outcome says whether it did: a receipt from its
+    recipient proves the send."""
+    return message.status in MAYBE_SENT and message.driver_called_at is not None

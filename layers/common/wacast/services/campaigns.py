@@ -9,17 +9,18 @@ from __future__ import annotations
 import uuid
 
 from wacast.domain.accounts import Principal
+from wacast.domain.campaign_jobs import DispatchJob, RequeueJob, RunJob, SweepJob
 from wacast.domain.campaigns import (
     CANCELLABLE,
     DELETABLE,
     EDITABLE,
     PAUSABLE,
     RESUMABLE,
+    RETUNABLE,
     STARTABLE,
     Campaign,
     CampaignDraft,
     CampaignStatus,
-    DispatchJob,
 )
 from wacast.domain.contacts import normalise_tags
 from wacast.domain.errors import Conflict, NotFound, Unavailable
@@ -108,7 +109,7 @@ class CampaignService:
             current.audience,
             current.sender_id,
         )
-        allowed = EDITABLE if content_changed else EDITABLE | {C.RUNNING, C.PAUSED}
+        allowed = EDITABLE if content_changed else RETUNABLE
         if current.status not in allowed:
             raise Conflict(
                 f"a {current.status} campaign's message and audience cannot change",
@@ -197,13 +198,13 @@ class CampaignService:
             **extra,
         )
         # A firing never reverts: its redelivery finds the run started and sends the job again.
-        self._enqueue(started, "dispatch", revert_to=None if fired_for else current.status)
+        self._enqueue(started, DispatchJob, revert_to=None if fired_for else current.status)
         logger.info("campaign started", campaign_id=campaign_id, run=started.run)
         return started
 
     def resend_dispatch(self, campaign: Campaign) -> None:
         """Send the current dispatch job again (a duplicate is dropped by its seq)."""
-        self._enqueue(campaign, "dispatch", revert_to=None)
+        self._enqueue(campaign, DispatchJob, revert_to=None)
 
     def pause(self, principal: Principal, campaign_id: str) -> Campaign:
         return self.campaigns.transition(principal.account_id, campaign_id, PAUSABLE, C.PAUSED, self.clock.now())
@@ -216,7 +217,7 @@ class CampaignService:
         )
         # the messages that came due while paused were parked (still QUEUED): queue them again now, and
         # carry on with the fan-out where it stopped
-        kinds = ["requeue"] if resumed.dispatch.done else ["requeue", "dispatch"]
+        kinds: list[type[RunJob]] = [RequeueJob] if resumed.dispatch.done else [RequeueJob, DispatchJob]
         self._enqueue(resumed, *kinds, revert_to=C.PAUSED)
         if resumed.dispatch.done:
             self.states.complete_if_done(resumed.account_id, resumed.id, self.clock.now())
@@ -232,20 +233,14 @@ class CampaignService:
         if current.schedule is not None:
             self.scheduler.delete(current.schedule.name)
         if current.run > 0:
-            self._enqueue(cancelled, "sweep", revert_to=None)
+            self._enqueue(cancelled, SweepJob, revert_to=None)
         return cancelled
 
     # -- internals --------------------------------------------------------------------------------
 
-    def _enqueue(self, campaign: Campaign, *kinds: str, revert_to: CampaignStatus | None) -> None:
+    def _enqueue(self, campaign: Campaign, *kinds: type[RunJob], revert_to: CampaignStatus | None) -> None:
         jobs = [
-            DispatchJob(
-                type=kind,
-                account_id=campaign.account_id,
-                campaign_id=campaign.id,
-                run=campaign.run,
-                seq=campaign.dispatch.seq,
-            )
+            kind(account_id=campaign.account_id, campaign_id=campaign.id, run=campaign.run, seq=campaign.dispatch.seq)
             for kind in kinds
         ]
         try:

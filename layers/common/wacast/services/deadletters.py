@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from wacast import observability as obs
+from wacast.domain.campaign_jobs import CampaignJob
 from wacast.domain.errors import StaleState
-from wacast.domain.messages import MessageStatus
+from wacast.domain.messages import PENDING, MessageStatus, is_unproven
+from wacast.domain.outbox import OutboxMessage
 from wacast.observability import logger
 from wacast.ports import CampaignStates, Clock, MessageRepository
 
@@ -21,26 +21,22 @@ class DeadLetterService:
         self.campaigns = campaigns
         self.clock = clock
 
-    def on_dead_campaign_job(self, body: dict[str, Any]) -> bool:
-        """A dispatch job that kept failing: its campaign cannot go on, so it is marked failed."""
-        account_id, campaign_id = str(body.get("account_id", "")), str(body.get("campaign_id", ""))
-        if not account_id or not campaign_id:
-            logger.error("dead-lettered campaign job without ids", body=body)
-            return False
-        failed = self.campaigns.mark_failed(account_id, campaign_id, "dispatch kept failing; see the DLQ")
-        logger.error("campaign dispatch dead-lettered", campaign_id=campaign_id, marked_failed=failed)
+    def on_dead_campaign_job(self, job: CampaignJob) -> bool:
+        """A campaign job that kept failing: its campaign cannot go on, so it is marked failed."""
+        failed = self.campaigns.mark_failed(job.account_id, job.campaign_id, "dispatch kept failing; see the DLQ")
+        logger.error("campaign job dead-lettered", campaign_id=job.campaign_id, job=job.type, marked_failed=failed)
         return failed
 
-    def on_dead_outbox(self, body: dict[str, Any], receive_count: int) -> MessageStatus | None:
-        message = self.messages.get(str(body.get("message_id", "")))
+    def on_dead_outbox(self, body: OutboxMessage, receive_count: int) -> MessageStatus | None:
+        message = self.messages.get(body.message_id)
         if message is None:
-            logger.warning("dead-lettered outbox message for an unknown message", body=body)
+            logger.warning("dead-lettered outbox message for an unknown message", body=body.model_dump())
             return None
-        if message.status not in (S.QUEUED, S.RETRYING, S.SENDING):
+        if message.status not in PENDING:
             if message.campaign_id is not None:  # already settled; its campaign may still await completion
                 self.campaigns.complete_if_done(message.account_id, message.campaign_id, self.clock.now())
             return message.status
-        if message.status is S.SENDING and message.driver_called_at is not None:
+        if is_unproven(message):  # SENDING, its driver called: it may have reached WhatsApp
             target, reason = S.UNKNOWN, "dead-lettered while a driver call was in flight"
         else:
             last = f" (last error: {message.last_error})" if message.last_error else ""

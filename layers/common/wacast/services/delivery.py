@@ -19,8 +19,11 @@ from enum import StrEnum
 from typing import Any
 
 from wacast import observability as obs
+from wacast.domain.campaigns import CampaignStatus
 from wacast.domain.errors import StaleState, Unavailable
-from wacast.domain.messages import SETTLED, Message, MessageStatus, OutcomeKind, SendOutcome, retry_delay_seconds
+from wacast.domain.messages import SETTLED, Message, MessageStatus, retry_delay_seconds
+from wacast.domain.outbox import OutboxMessage
+from wacast.domain.outcomes import OutcomeKind, SendCode, SendOutcome
 from wacast.domain.senders import Sender
 from wacast.observability import logger
 from wacast.ports import (
@@ -32,6 +35,7 @@ from wacast.ports import (
     PacingGuard,
     SenderRepository,
 )
+from wacast.settings import session_host_default
 
 S = MessageStatus
 
@@ -53,15 +57,15 @@ class Disposition:
 ACK = Disposition(Act.ACK)
 PLAN_TOLERANCE = 1.0  # seconds a message may arrive before its planned time and still go
 INLINE_WAIT_LIMIT = 15.0  # a pacing wait up to this long is slept in the host; longer ones defer
-NOT_CONNECTED = "not_connected"  # the reason code drivers give when the session is down
-DISCONNECTED_RECHECK = 30
 
 
 @dataclass
 class DeliveryConfig:
+    """The host's settings the delivery path uses (their defaults are the settings' own)."""
+
     host_id: str
-    lease_seconds: float = 150.0
-    disconnected_recheck_seconds: int = DISCONNECTED_RECHECK
+    lease_seconds: float = session_host_default("lease_seconds")
+    disconnected_recheck_seconds: int = session_host_default("disconnected_recheck_seconds")
 
 
 class DeliveryService:
@@ -89,17 +93,18 @@ class DeliveryService:
         self.config = config
         self.rng = rng or random.Random()
 
-    def handle(self, body: dict[str, Any]) -> Disposition:
-        message = self.messages.get(str(body.get("message_id", "")))
+    def handle(self, body: OutboxMessage) -> Disposition:
+        message = self.messages.get(body.message_id)
         if message is None:
-            logger.warning("outbox message for an unknown message id", body=body)
+            logger.warning("outbox message for an unknown message id", body=body.model_dump())
             return ACK
-        try:
-            return self._deliver(message)
-        except StaleState:
-            # Someone changed the message between our read and our write: look again shortly.
-            logger.info("message changed meanwhile; re-checking", message_id=message.id)
-            return Disposition(Act.WAIT, 5, "changed meanwhile")
+        with obs.log_keys(message_id=message.id, campaign_id=message.campaign_id):  # this lane's lines only
+            try:
+                return self._deliver(message)
+            except StaleState:
+                # Someone changed the message between our read and our write: look again shortly.
+                logger.info("message changed meanwhile; re-checking")
+                return Disposition(Act.WAIT, 5, "changed meanwhile")
 
     def _deliver(self, message: Message) -> Disposition:
         if message.status in SETTLED:
@@ -143,9 +148,9 @@ class DeliveryService:
         """Campaign state and opt-out: checked right before the claim, so they are current."""
         if message.campaign_id is not None:
             status = self.campaigns.status_of(message.account_id, message.campaign_id)
-            if status == "paused":
+            if status == CampaignStatus.PAUSED:
                 return self._park(message)
-            if status in (None, "cancelled"):
+            if status is None or status == CampaignStatus.CANCELLED:
                 self._settle(message, S.SKIPPED, "campaign cancelled" if status else "campaign deleted")
                 return ACK
         if self.optouts.is_opted_out(message.account_id, message.phone):
@@ -197,7 +202,7 @@ class DeliveryService:
             )
         except Exception as exc:  # a driver bug: we cannot know whether WhatsApp got it
             logger.exception("driver raised", message_id=claimed.id)
-            outcome = SendOutcome.unknown("chain", f"driver raised {type(exc).__name__}")
+            outcome = SendOutcome.unknown("chain", SendCode.DRIVER_ERROR, f"the driver raised {type(exc).__name__}")
         latency_ms = (self.clock.now() - started).total_seconds() * 1000
         if outcome.kind in (OutcomeKind.SENT, OutcomeKind.UNKNOWN):  # WhatsApp may have the message now
             self._record_send(sender)
@@ -227,7 +232,7 @@ class DeliveryService:
                 obs.emit(obs.FALLBACK_USED)
             logger.info("message sent", message_id=message.id, driver=outcome.driver, fallback=outcome.fallback_used)
             return ACK
-        if outcome.kind is OutcomeKind.TRANSIENT and (outcome.reason or "").startswith(NOT_CONNECTED):
+        if outcome.kind is OutcomeKind.TRANSIENT and outcome.code is SendCode.NOT_CONNECTED:
             # the session dropped between the readiness check and the send: a deferral, not an attempt
             self.messages.transition(
                 message,
@@ -252,7 +257,7 @@ class DeliveryService:
         status = S.FAILED if outcome.kind is OutcomeKind.PERMANENT else S.UNKNOWN
         self._settle(message, status, outcome.reason, driver=outcome.driver, last_error=outcome.reason, **lease_cleared)
         if status is S.FAILED:
-            obs.emit(obs.MESSAGES_FAILED, Reason=_reason_dimension(outcome.reason))
+            obs.emit(obs.MESSAGES_FAILED, Reason=outcome.code.value if outcome.code else "unknown")
         else:
             obs.emit(obs.MESSAGES_UNKNOWN)
         logger.info("send settled", message_id=message.id, status=status, reason=outcome.reason)
@@ -281,8 +286,3 @@ class DeliveryService:
         obs.emit(obs.MESSAGES_DEFERRED)
         logger.info("message deferred", message_id=message.id, reason=reason, seconds=seconds)
         return Disposition(Act.DEFER, seconds, reason)
-
-
-def _reason_dimension(reason: str | None) -> str:
-    """A low-cardinality metric dimension: drivers write reasons as `code: detail`."""
-    return (reason or "unknown").split(":", 1)[0].strip()[:64] or "unknown"

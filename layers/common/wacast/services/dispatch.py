@@ -12,10 +12,12 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from wacast.domain.campaigns import Campaign, CampaignStatus, DispatchJob, DispatchState
+from wacast.domain.campaign_jobs import DispatchJob, RequeueJob, RunJob, SweepJob
+from wacast.domain.campaigns import DISPATCHING, Campaign, CampaignStatus, DispatchState
 from wacast.domain.contacts import Contact
 from wacast.domain.errors import StaleState, ValidationFailed
-from wacast.domain.messages import Message, MessageStatus, StatusChange, message_id_for
+from wacast.domain.messages import CLAIMABLE, Message, MessageStatus, StatusChange, message_id_for
+from wacast.domain.outbox import OutboxMessage
 from wacast.domain.pacing import PacerState, PacingPlanner, PresetGaps, gap_bounds_ms, within_floor
 from wacast.domain.senders import Sender
 from wacast.domain.templates import contact_values, render
@@ -31,7 +33,6 @@ from wacast.ports import (
     TemplateRepository,
 )
 from wacast.services.audience import AudienceReader, Position
-from wacast.services.messaging import outbox_body
 
 S = MessageStatus
 WINDOW = timedelta(seconds=840)  # plan this far ahead: under SQS's 900 s DelaySeconds maximum
@@ -53,7 +54,7 @@ def delay_until(moment: datetime | None, now: datetime) -> int:
 
 
 class DispatchService:
-    """Handles jobs from the campaigns queue."""
+    """Handles the dispatch, sweep and requeue jobs of the campaigns queue (see CampaignJobRunner)."""
 
     def __init__(
         self,
@@ -81,24 +82,14 @@ class DispatchService:
         self.clock = clock
         self.presets = presets
 
-    def handle(self, job: DispatchJob, receive_count: int = 1) -> None:
-        campaign = self.campaigns.get(job.account_id, job.campaign_id)
-        if campaign is None or campaign.run != job.run:
-            logger.info("dispatch job for another run or a deleted campaign; dropped", job=job.model_dump())
+    def on_dispatch(self, job: DispatchJob, receive_count: int = 1) -> None:
+        """Plan the next window of the job's run, if the job holds the campaign's current seq."""
+        campaign = self._campaign_of(job)
+        if campaign is None:
             return
-        if job.type == "sweep":
-            self.sweep(campaign)
+        if campaign.status not in DISPATCHING:
+            self._run_stopped(campaign)
             return
-        if job.type == "requeue":
-            self.requeue(campaign)
-            return
-        if campaign.status is CampaignStatus.CANCELLED:
-            # a dispatch that raced the cancel (or died between writing and queueing) may have left
-            # waiting messages the cancel's sweep did not see: sweep again
-            self.sweep(campaign)
-            return
-        if campaign.status is not CampaignStatus.RUNNING:
-            return  # paused (resume sends a new job), completed, failed: nothing to plan
         if campaign.dispatch.done:  # a redelivery after the last window: make sure it completes
             self.states.complete_if_done(campaign.account_id, campaign.id, self.clock.now())
             return
@@ -109,6 +100,24 @@ class DispatchService:
         if job.seq != campaign.dispatch.seq:
             return  # a stale or duplicate job: the current one owns the dispatch
         self.dispatch_window(campaign)
+
+    def on_sweep(self, job: SweepJob) -> None:
+        campaign = self._campaign_of(job)
+        if campaign is not None:
+            self.sweep(campaign)
+
+    def on_requeue(self, job: RequeueJob) -> None:
+        campaign = self._campaign_of(job)
+        if campaign is not None:
+            self.requeue(campaign)
+
+    def _campaign_of(self, job: RunJob) -> Campaign | None:
+        """The job's campaign, unless it was deleted or has started another run since."""
+        campaign = self.campaigns.get(job.account_id, job.campaign_id)
+        if campaign is None or campaign.run != job.run:
+            logger.info("campaign job for another run or a deleted campaign; dropped", job=job.model_dump())
+            return None
+        return campaign
 
     # -- one window -------------------------------------------------------------------------------
 
@@ -149,8 +158,8 @@ class DispatchService:
         if not self.campaigns.advance_dispatch(campaign, campaign.dispatch.seq, state, now):
             logger.info("dispatch lost its turn (paused, cancelled or raced); stopping", campaign_id=campaign.id)
             current = self.campaigns.get(campaign.account_id, campaign.id)
-            if current is not None and current.status is CampaignStatus.CANCELLED:
-                self.sweep(current)  # what this window wrote after the cancel's sweep
+            if current is not None:
+                self._run_stopped(current)
             return
         logger.info("dispatched a window", campaign_id=campaign.id, run=campaign.run, messages=written, done=state.done)
         if state.done:
@@ -198,7 +207,7 @@ class DispatchService:
             current = self.messages.get(message.id)
             if current is not None and current.status is S.QUEUED:
                 ready.append(current)
-        self.outbox.send_batch([(outbox_body(m), delay_until(m.send_at, now)) for m in ready])
+        self.outbox.send_batch([(OutboxMessage.of(m).model_dump(), delay_until(m.send_at, now)) for m in ready])
 
     @staticmethod
     def _message(
@@ -245,7 +254,7 @@ class DispatchService:
         """A resumed run: queue again, paced from now, every message that came due while it was paused
         (the host parked them: they left the outbox, still QUEUED). A message whose outbox copy survived
         may be queued twice: its claim lets one copy through and the other finds it settled."""
-        if campaign.status is not CampaignStatus.RUNNING:
+        if campaign.status not in DISPATCHING:
             return
         now = self.clock.now()
         sender = self.senders.get(campaign.account_id, campaign.sender_id)
@@ -254,7 +263,7 @@ class DispatchService:
         policy = within_floor(campaign.pacing, sender.pacing, self.presets) if campaign.pacing else sender.pacing
         gap = max(1, gap_bounds_ms(policy, self.presets)[0]) / 1000
         due: list[Message] = []
-        for status in (S.QUEUED, S.RETRYING):
+        for status in sorted(CLAIMABLE):
             cursor: str | None = None
             for _ in range(MAX_PAGES_PER_JOB):
                 page, cursor = self.messages.list_by_campaign(campaign.id, status=status, cursor=cursor, limit=PAGE)
@@ -262,17 +271,23 @@ class DispatchService:
                 if cursor is None:
                     break
         due.sort(key=lambda m: (m.send_at or m.created_at, m.id))
-        self.outbox.send_batch([(outbox_body(m), min(900, int(i * gap))) for i, m in enumerate(due)])
+        self.outbox.send_batch([(OutboxMessage.of(m).model_dump(), min(900, int(i * gap))) for i, m in enumerate(due)])
         logger.info("requeued a resumed campaign's parked messages", campaign_id=campaign.id, messages=len(due))
 
     # -- cancellation -----------------------------------------------------------------------------
 
+    def _run_stopped(self, campaign: Campaign) -> None:
+        """A dispatch found its run no longer running. Paused (resume sends a new job), completed, failed:
+        nothing to do. Cancelled: sweep (again), since a dispatch that raced the cancel, or died between
+        writing and queueing, may have left waiting messages the cancel's own sweep did not see."""
+        self.sweep(campaign)
+
     def sweep(self, campaign: Campaign) -> None:
-        """A cancelled run: every message still waiting becomes SKIPPED."""
+        """A cancelled run: every message still waiting becomes SKIPPED. Nothing, for a run not cancelled."""
         if campaign.status is not CampaignStatus.CANCELLED:
             return
         skipped = 0
-        for status in (S.QUEUED, S.RETRYING):
+        for status in sorted(CLAIMABLE):
             cursor: str | None = None
             for _ in range(SWEEP_PAGES_PER_JOB):
                 page, cursor = self.messages.list_by_campaign(campaign.id, status=status, cursor=cursor, limit=PAGE)
@@ -281,16 +296,14 @@ class DispatchService:
                 if cursor is None:
                     break
             if cursor is not None:  # more than one job's worth: carry on in a fresh job
-                job = DispatchJob(
-                    type="sweep", account_id=campaign.account_id, campaign_id=campaign.id, run=campaign.run
-                )
-                self.jobs.send(job.model_dump())
+                sweep = SweepJob(account_id=campaign.account_id, campaign_id=campaign.id, run=campaign.run)
+                self.jobs.send(sweep.model_dump())
                 break
         logger.info("swept a cancelled campaign", campaign_id=campaign.id, skipped=skipped)
 
     def _skip(self, message: Message) -> int:
         current = self.messages.get(message.id)  # the GSI lags: decide on the item itself
-        if current is None or current.status not in (S.QUEUED, S.RETRYING):
+        if current is None or current.status not in CLAIMABLE:
             return 0
         try:
             self.messages.transition(current, S.SKIPPED, self.clock.now(), detail="campaign cancelled")

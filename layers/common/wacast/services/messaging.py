@@ -10,6 +10,7 @@ from wacast.domain.accounts import Principal
 from wacast.domain.campaigns import CampaignStatus
 from wacast.domain.errors import Conflict, NotFound, OptedOut, ValidationFailed
 from wacast.domain.messages import PENDING, Message, MessageStatus, StatusChange
+from wacast.domain.outbox import OutboxMessage
 from wacast.domain.phones import normalise_phone
 from wacast.domain.senders import Sender
 from wacast.ports import (
@@ -23,11 +24,6 @@ from wacast.ports import (
 )
 
 POLL_INTERVAL = 0.25
-
-
-def outbox_body(message: Message) -> dict[str, str]:
-    """What an outbox SQS message carries: the id; the item holds everything else."""
-    return {"message_id": message.id, "account_id": message.account_id, "sender_id": message.sender_id}
 
 
 class MessagingService:
@@ -95,7 +91,7 @@ class MessagingService:
         )
         if not self.messages.create(message):
             return self.messages.get(message_id) or message
-        self.outbox.send(outbox_body(message), delay_seconds=min(900, delay_ms // 1000))
+        self.outbox.send(OutboxMessage.of(message).model_dump(), delay_seconds=min(900, delay_ms // 1000))
         return message
 
     def wait_for_outcome(self, message: Message, timeout_seconds: float) -> Message:

@@ -12,7 +12,8 @@ from typing import Self
 from pydantic import BaseModel, Field, model_validator
 
 from wacast.domain.accounts import Principal
-from wacast.domain.campaigns import Campaign, CampaignStatus, DispatchJob
+from wacast.domain.campaign_jobs import FireJob
+from wacast.domain.campaigns import FIREABLE, SCHEDULABLE, Campaign, CampaignStatus
 from wacast.domain.errors import Conflict, NotFound, ValidationFailed
 from wacast.domain.schedules import (
     CampaignSchedule,
@@ -28,7 +29,6 @@ from wacast.ports import CampaignRepository, Clock, Scheduler
 from wacast.services.campaigns import CampaignService
 
 C = CampaignStatus
-SCHEDULABLE = frozenset({C.DRAFT, C.SCHEDULED})
 
 
 class ScheduleRequest(BaseModel):
@@ -79,7 +79,8 @@ class ScheduleService:
         if current.status not in SCHEDULABLE:
             raise Conflict(f"a {current.status} campaign cannot be scheduled", details={"status": current.status})
         schedule = self._build(campaign_id, request)
-        payload = DispatchJob(type="fire", account_id=principal.account_id, campaign_id=campaign_id).model_dump(
+        # Scheduler adds the firing's scheduled_time to this payload each time it fires
+        payload = FireJob(account_id=principal.account_id, campaign_id=campaign_id).model_dump(
             exclude={"scheduled_time"}
         )
         self.scheduler.put(schedule.name, schedule.expression, schedule.timezone, payload, end=schedule.end)
@@ -129,7 +130,7 @@ class ScheduleService:
         upcoming = next_fire(schedule.expression, schedule.timezone, now)
         return upcoming if upcoming and (schedule.end is None or upcoming <= schedule.end) else None
 
-    def fire(self, job: DispatchJob) -> Campaign | None:
+    def fire(self, job: FireJob) -> Campaign | None:
         """A schedule fired: start a run, once per firing, only if the campaign is waiting for it."""
         fired = fire_time(job.scheduled_time, self.clock.now())
         campaign = self.campaigns.get(job.account_id, job.campaign_id)
@@ -145,13 +146,13 @@ class ScheduleService:
         if campaign.schedule is None:
             logger.warning("a schedule fired for a campaign without one", campaign_id=job.campaign_id)
             return None
-        if campaign.status is not C.SCHEDULED:
+        if campaign.status not in FIREABLE:
             logger.warning("firing skipped: the campaign is not waiting for it", status=campaign.status, fired=fired)
             return None
         once = campaign.schedule.kind == "once"
         try:
             started = self.runs.start_run(
-                job.account_id, job.campaign_id, frozenset({C.SCHEDULED}), fired_for=fired, clear_schedule=once
+                job.account_id, job.campaign_id, FIREABLE, fired_for=fired, clear_schedule=once
             )
         except Conflict:
             return None  # a duplicate of this firing won the race

@@ -1,4 +1,4 @@
-"""Campaign statistics (counters, rates, drivers, ETA) and the operations view of the queues."""
+"""Campaign statistics (counters, rates, drivers, ETA), message listings and exports, and queue depths."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel
 
 from wacast.domain.accounts import Principal
-from wacast.domain.campaigns import Campaign, CampaignStatus, Counters
-from wacast.domain.errors import Forbidden, NotFound
+from wacast.domain.campaigns import UNDERWAY, Campaign, CampaignStatus, Counters
+from wacast.domain.contact_csv import csv_line
+from wacast.domain.errors import NotFound
+from wacast.domain.message_csv import EXPORT_COLUMNS, export_row
 from wacast.domain.messages import Message, MessageStatus
 from wacast.domain.pacing import PacerState, PacingPlanner, PresetGaps, within_floor
 from wacast.ports import (
     CampaignRepository,
     Clock,
-    DeadLetterQueue,
     MessageRepository,
-    MoveTask,
     Queue,
     QueueDepth,
     SenderRepository,
@@ -102,14 +102,22 @@ class StatsService:
         self._campaign(principal, campaign_id)
         return self.messages.list_by_campaign(campaign_id, status=status, cursor=cursor, limit=limit)
 
-    def export(self, principal: Principal, campaign_id: str) -> Iterator[Message]:
+    def export_csv(self, principal: Principal, campaign_id: str) -> Iterator[str]:
+        """CSV lines: a header, then one per message of the campaign (its text as sent). Checks the
+        campaign (NotFound) before the first line is produced."""
         self._campaign(principal, campaign_id)
-        cursor: str | None = None
-        for _ in range(EXPORT_PAGES):
-            page, cursor = self.messages.list_by_campaign(campaign_id, cursor=cursor, limit=500)
-            yield from page
-            if cursor is None:
-                return
+
+        def lines() -> Iterator[str]:
+            yield csv_line(EXPORT_COLUMNS)
+            cursor: str | None = None
+            for _ in range(EXPORT_PAGES):
+                page, cursor = self.messages.list_by_campaign(campaign_id, cursor=cursor, limit=500)
+                for message in page:
+                    yield csv_line(export_row(message))
+                if cursor is None:
+                    return
+
+        return lines()
 
     def queue_stats(self, principal: Principal) -> QueueStats:
         """Every queue's depth, and every message of the account by status: its campaigns' (direct sends
@@ -139,7 +147,7 @@ class StatsService:
     def _eta(self, c: Campaign) -> datetime | None:
         """When the last message should go, from the pacing plan: what is planned already, then the
         audience not dispatched yet, planned on the same pacer."""
-        if c.status not in (CampaignStatus.RUNNING, CampaignStatus.PAUSED):
+        if c.status not in UNDERWAY:
             return c.completed_at
         sender = self.senders.get(c.account_id, c.sender_id)
         if sender is None:
@@ -153,37 +161,3 @@ class StatsService:
         planner = PacingPlanner(policy, self.presets, sender.created_at)
         times, _ = planner.plan(pacer, min(remaining, 200_000), now, now + ETA_HORIZON)
         return times[-1] if times else None
-
-
-class RedriveStarted(BaseModel):
-    queue: str
-    task_handle: str
-    #: Messages in the dead-letter queue when the move started (SQS moves them in the background).
-    approximate_messages: int
-
-
-class OperationsService:
-    """Operator actions on the queues: redrive a dead-letter queue into its source queue, with SQS's own
-    message move task (it moves in the background; nothing here receives from a DLQ)."""
-
-    def __init__(self, sources: dict[str, Queue], dlqs: dict[str, DeadLetterQueue], operators: list[str]) -> None:
-        self.sources = sources
-        self.dlqs = dlqs
-        self.operators = operators
-
-    def redrive(self, principal: Principal, name: str, max_per_second: int | None = None) -> RedriveStarted:
-        dlq, source = self._pair(principal, name)
-        waiting = dlq.depth()
-        handle = dlq.start_redrive(source, max_per_second)
-        return RedriveStarted(queue=name, task_handle=handle, approximate_messages=waiting.visible + waiting.in_flight)
-
-    def redrives(self, principal: Principal, name: str) -> list[MoveTask]:
-        dlq, _ = self._pair(principal, name)
-        return dlq.redrives()
-
-    def _pair(self, principal: Principal, name: str) -> tuple[DeadLetterQueue, Queue]:
-        if not principal.can_manage or ("*" not in self.operators and principal.account_id not in self.operators):
-            raise Forbidden("only operators may redrive dead-letter queues")
-        if name not in self.dlqs or name not in self.sources:
-            raise NotFound(f"no dead-letter queue named {name!r}", details={"field": "queue"})
-        return self.dlqs[name], self.sources[name]

@@ -11,6 +11,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from wacast.adapters.dynamo.attributes import PydanticAttribute
 from wacast.adapters.dynamo.table import Gsi1, TableModel, is_condition_failure
 from wacast.domain.accounts import Account, AccountSettings, Role, User
 from wacast.domain.errors import Conflict, NotFound, Unavailable
@@ -19,7 +20,7 @@ from wacast.domain.errors import Conflict, NotFound, Unavailable
 class AccountModel(TableModel):
     id = UnicodeAttribute()
     name = UnicodeAttribute()
-    settings_json = UnicodeAttribute(default="{}")
+    settings = PydanticAttribute(AccountSettings, default=AccountSettings, attr_name="settings_json")
     default_sender_id = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
 
@@ -43,7 +44,7 @@ def _account_model(account: Account) -> AccountModel:
         "ACCT",
         id=account.id,
         name=account.name,
-        settings_json=account.settings.model_dump_json(),
+        settings=account.settings,
         default_sender_id=account.default_sender_id,
         created_at=account.created_at,
     )
@@ -53,7 +54,7 @@ def _account(model: AccountModel) -> Account:
     return Account(
         id=model.id,
         name=model.name,
-        settings=AccountSettings.model_validate_json(model.settings_json),
+        settings=model.settings,
         default_sender_id=model.default_sender_id,
         created_at=model.created_at,
     )
@@ -126,7 +127,7 @@ class DynamoAccountRepository:
         """Write only the settings attribute, so it never overwrites a concurrent change of another one."""
         try:
             AccountModel(f"ACCT#{account_id}", "ACCT").update(
-                actions=[AccountModel.settings_json.set(settings.model_dump_json())],
+                actions=[AccountModel.settings.set(settings)],
                 condition=AccountModel.pk.exists(),
             )
         except UpdateError as exc:

@@ -12,13 +12,27 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
+from wacast.adapters.dynamo.attributes import PydanticAttribute
 from wacast.adapters.dynamo.cursors import cursor_id, encode_cursor
-from wacast.adapters.dynamo.table import TableModel
-from wacast.domain.campaigns import DRIVERS, Audience, Campaign, CampaignStatus, Counters, DispatchState
+from wacast.adapters.dynamo.table import TableModel, is_condition_failure
+from wacast.domain.campaigns import (
+    COMPLETABLE,
+    DISPATCHING,
+    DRIVERS,
+    FAILABLE,
+    Audience,
+    Campaign,
+    CampaignStatus,
+    Counters,
+    DispatchState,
+    is_recurring,
+    run_is_over,
+    status_after_run,
+)
 from wacast.domain.errors import Conflict, NotFound, Unavailable
 from wacast.domain.messages import COUNTERS
 from wacast.domain.pacing import PacingPolicy
@@ -62,11 +76,11 @@ class CampaignModel(CampaignCountersModel):
     sender_id = UnicodeAttribute()
     template_id = UnicodeAttribute(null=True)
     body = UnicodeAttribute(null=True)
-    audience_json = UnicodeAttribute()
+    audience = PydanticAttribute(Audience, exclude_none=True, attr_name="audience_json")
     audience_size = NumberAttribute(default=0)
-    pacing_json = UnicodeAttribute(null=True)
-    dispatch_json = UnicodeAttribute(default="{}")
-    schedule_json = UnicodeAttribute(null=True)
+    pacing = PydanticAttribute(PacingPolicy, null=True, attr_name="pacing_json")
+    dispatch = PydanticAttribute(DispatchState, default=DispatchState, attr_name="dispatch_json")
+    schedule = PydanticAttribute(CampaignSchedule, null=True, attr_name="schedule_json")
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     started_at = UTCDateTimeAttribute(null=True)
@@ -90,17 +104,17 @@ def _to_model(c: Campaign) -> CampaignModel:
         sender_id=c.sender_id,
         template_id=c.template_id,
         body=c.body,
-        audience_json=c.audience.model_dump_json(exclude_none=True),
+        audience=c.audience,
         audience_size=c.audience_size,
-        pacing_json=c.pacing.model_dump_json() if c.pacing else None,
+        pacing=c.pacing,
         status=c.status.value,
         run=c.run,
         failure_reason=c.failure_reason,
         dispatch_seq=c.dispatch.seq,
         dispatch_done=c.dispatch.done,
-        dispatch_json=c.dispatch.model_dump_json(),
-        schedule_json=c.schedule.model_dump_json() if c.schedule else None,
-        recurring=bool(c.schedule and c.schedule.kind == "cron"),
+        dispatch=c.dispatch,
+        schedule=c.schedule,
+        recurring=is_recurring(c.schedule),
         schedule_end=c.schedule.end if c.schedule else None,
         last_fire=c.last_fire,
         created_at=c.created_at,
@@ -114,8 +128,7 @@ def _to_model(c: Campaign) -> CampaignModel:
 
 
 def _to_domain(m: CampaignModel) -> Campaign:
-    dispatch = DispatchState.model_validate_json(m.dispatch_json or "{}")
-    dispatch = dispatch.model_copy(update={"seq": int(m.dispatch_seq), "done": bool(m.dispatch_done)})
+    dispatch = m.dispatch.model_copy(update={"seq": int(m.dispatch_seq), "done": bool(m.dispatch_done)})
     return Campaign(
         id=m.id,
         account_id=m.account_id,
@@ -123,16 +136,16 @@ def _to_domain(m: CampaignModel) -> Campaign:
         sender_id=m.sender_id,
         template_id=m.template_id,
         body=m.body,
-        audience=Audience.model_validate_json(m.audience_json),
+        audience=m.audience,
         audience_size=int(m.audience_size),
-        pacing=PacingPolicy.model_validate_json(m.pacing_json) if m.pacing_json else None,
+        pacing=m.pacing,
         status=CampaignStatus(m.status),
         run=int(m.run),
         counters=Counters(**{n: int(getattr(m, f"count_{n}")) for n in Counters.model_fields}),
         sent_by_driver={d: int(getattr(m, f"count_via_{d}")) for d in DRIVERS if getattr(m, f"count_via_{d}")},
         fallback_used=int(m.count_fallback),
         dispatch=dispatch,
-        schedule=CampaignSchedule.model_validate_json(m.schedule_json) if m.schedule_json else None,
+        schedule=m.schedule,
         last_fire=m.last_fire,
         failure_reason=m.failure_reason,
         created_at=m.created_at,
@@ -142,16 +155,24 @@ def _to_domain(m: CampaignModel) -> Campaign:
     )
 
 
+def _dispatch_actions(state: DispatchState) -> list[Action]:
+    return [
+        CampaignModel.dispatch_seq.set(state.seq),
+        CampaignModel.dispatch_done.set(state.done),
+        CampaignModel.dispatch.set(state),
+    ]
+
+
 def _schedule_actions(schedule: CampaignSchedule | None) -> list[Action]:
     if schedule is None:
         return [
-            CampaignModel.schedule_json.remove(),
+            CampaignModel.schedule.remove(),
             CampaignModel.recurring.set(False),
             CampaignModel.schedule_end.remove(),
         ]
     actions: list[Action] = [
-        CampaignModel.schedule_json.set(schedule.model_dump_json()),
-        CampaignModel.recurring.set(schedule.kind == "cron"),
+        CampaignModel.schedule.set(schedule),
+        CampaignModel.recurring.set(is_recurring(schedule)),
     ]
     actions.append(
         CampaignModel.schedule_end.remove() if schedule.end is None else CampaignModel.schedule_end.set(schedule.end)
@@ -159,12 +180,9 @@ def _schedule_actions(schedule: CampaignSchedule | None) -> list[Action]:
     return actions
 
 
-def _conditional(exc: Exception) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
-
-
 def _status_in(statuses: Iterable[CampaignStatus]) -> Condition:
-    return CampaignModel.status.is_in(*[s.value for s in statuses])
+    """The condition that the campaign is in one of `statuses` (a domain status set)."""
+    return CampaignCountersModel.status.is_in(*sorted(s.value for s in statuses))
 
 
 class DynamoCampaignRepository:
@@ -174,7 +192,7 @@ class DynamoCampaignRepository:
         try:
             _to_model(campaign).save(condition=CampaignModel.pk.does_not_exist())
         except PutError as exc:
-            if _conditional(exc):
+            if is_condition_failure(exc):
                 raise Conflict("a campaign with this id exists") from exc
             raise Unavailable("could not save the campaign") from exc
 
@@ -198,29 +216,25 @@ class DynamoCampaignRepository:
 
     def save_definition(self, campaign: Campaign, allowed: Iterable[CampaignStatus]) -> None:
         """Write the editable fields, only while the campaign is in one of `allowed` statuses."""
-        m = _to_model(campaign)
         actions: list[Action] = [
-            CampaignModel.name.set(m.name),
-            CampaignModel.sender_id.set(m.sender_id),
-            CampaignModel.audience_json.set(m.audience_json),
-            CampaignModel.audience_size.set(m.audience_size),
-            CampaignModel.updated_at.set(m.updated_at),
+            CampaignModel.name.set(campaign.name),
+            CampaignModel.sender_id.set(campaign.sender_id),
+            CampaignModel.audience.set(campaign.audience),
+            CampaignModel.audience_size.set(campaign.audience_size),
+            CampaignModel.updated_at.set(campaign.updated_at),
         ]
-        for attribute, value in (
-            (CampaignModel.template_id, m.template_id),
-            (CampaignModel.body, m.body),
-            (CampaignModel.pacing_json, m.pacing_json),
-        ):
+        for name in ("template_id", "body", "pacing"):
+            value, attribute = getattr(campaign, name), getattr(CampaignModel, name)
             actions.append(attribute.remove() if value is None else attribute.set(value))
         self._update(campaign.account_id, campaign.id, actions, _status_in(allowed))
 
     def delete(self, account_id: str, campaign_id: str, allowed: Iterable[CampaignStatus]) -> None:
         try:
             CampaignModel(*campaign_key(account_id, campaign_id)).delete(condition=_status_in(allowed))
-        except Exception as exc:
-            if _conditional(exc):
+        except DeleteError as exc:
+            if is_condition_failure(exc):
                 raise self._refusal(account_id, campaign_id, "deleted") from exc
-            raise
+            raise Unavailable("could not delete the campaign") from exc
 
     def transition(
         self,
@@ -238,15 +252,9 @@ class DynamoCampaignRepository:
         for name, value in changes.items():
             if name == "dispatch":
                 assert isinstance(value, DispatchState)
-                actions += [
-                    CampaignModel.dispatch_seq.set(value.seq),
-                    CampaignModel.dispatch_done.set(value.done),
-                    CampaignModel.dispatch_json.set(value.model_dump_json()),
-                ]
+                actions += _dispatch_actions(value)
             elif name == "schedule":
                 actions += _schedule_actions(value)
-            elif name == "pacing":
-                actions.append(CampaignModel.pacing_json.set(value.model_dump_json()))
             elif name == "last_fire":  # a firing starts at most one run: only a later firing passes
                 condition &= CampaignModel.last_fire.does_not_exist() | (CampaignModel.last_fire < value)
                 actions.append(CampaignModel.last_fire.set(value))
@@ -261,20 +269,13 @@ class DynamoCampaignRepository:
     def advance_dispatch(self, campaign: Campaign, expected_seq: int, state: DispatchState, now: datetime) -> bool:
         """Record dispatch progress if this job still owns it (status running, same run and seq)."""
         condition = (
-            (CampaignModel.status == CampaignStatus.RUNNING.value)
-            & (CampaignModel.run == campaign.run)
-            & (CampaignModel.dispatch_seq == expected_seq)
+            _status_in(DISPATCHING) & (CampaignModel.run == campaign.run) & (CampaignModel.dispatch_seq == expected_seq)
         )
-        actions: list[Action] = [
-            CampaignModel.dispatch_seq.set(state.seq),
-            CampaignModel.dispatch_done.set(state.done),
-            CampaignModel.dispatch_json.set(state.model_dump_json()),
-            CampaignModel.updated_at.set(now),
-        ]
+        actions = [*_dispatch_actions(state), CampaignModel.updated_at.set(now)]
         try:
             CampaignModel(*campaign_key(campaign.account_id, campaign.id)).update(actions=actions, condition=condition)
         except UpdateError as exc:
-            if _conditional(exc):
+            if is_condition_failure(exc):
                 return False
             raise Unavailable("could not record dispatch progress") from exc
         return True
@@ -287,7 +288,7 @@ class DynamoCampaignRepository:
                 actions=actions, condition=CampaignModel.pk.exists() & condition
             )
         except UpdateError as exc:
-            if _conditional(exc):
+            if is_condition_failure(exc):
                 raise self._refusal(account_id, campaign_id, verb) from exc
             raise Unavailable("could not update the campaign") from exc
 
@@ -302,27 +303,31 @@ class DynamoCampaignRepository:
 
 
 class DynamoCampaignStates:
-    """What the delivery path needs of a campaign: its status, completion, failure."""
+    """What the delivery path needs of a campaign: its status, completion, failure. The rules are the
+    domain's (`wacast.domain.campaigns`); this class turns them into conditional writes."""
 
-    def status_of(self, account_id: str, campaign_id: str) -> str | None:
+    def status_of(self, account_id: str, campaign_id: str) -> CampaignStatus | None:
         try:
             item = CampaignCountersModel.get(
                 *campaign_key(account_id, campaign_id), consistent_read=True, attributes_to_get=["status"]
             )
         except CampaignCountersModel.DoesNotExist:
             return None
-        return item.status
+        return CampaignStatus(item.status) if item.status else None
 
     def mark_failed(self, account_id: str, campaign_id: str, reason: str) -> bool:
         return self._set_if(
             account_id,
             campaign_id,
-            [CampaignCountersModel.status.set("failed"), CampaignCountersModel.failure_reason.set(reason)],
-            CampaignCountersModel.status.is_in("scheduled", "running", "paused"),
+            [
+                CampaignCountersModel.status.set(CampaignStatus.FAILED.value),
+                CampaignCountersModel.failure_reason.set(reason),
+            ],
+            _status_in(FAILABLE),
         )
 
     def complete_if_done(self, account_id: str, campaign_id: str, now: datetime) -> bool:
-        """Complete a running campaign whose dispatch is done and whose every message is settled."""
+        """End a run that is over (`run_is_over`): its campaign goes where `status_after_run` says."""
         try:
             item = CampaignCountersModel.get(
                 *campaign_key(account_id, campaign_id),
@@ -331,18 +336,14 @@ class DynamoCampaignStates:
             )
         except CampaignCountersModel.DoesNotExist:
             return False
-        if item.status != "running" or not item.dispatch_done or item.count_queued:
+        if not item.status or not run_is_over(CampaignStatus(item.status), item.dispatch_done, int(item.count_queued)):
             return False  # the common case: decided by one read, no write
-        # a recurring campaign waits for its next firing; anything else is finished
-        again = item.recurring and (item.schedule_end is None or item.schedule_end > now)
+        after = status_after_run(item.recurring, item.schedule_end, now)
         return self._set_if(
             account_id,
             campaign_id,
-            [
-                CampaignCountersModel.status.set("scheduled" if again else "completed"),
-                CampaignCountersModel.completed_at.set(now),
-            ],
-            (CampaignCountersModel.status == "running")
+            [CampaignCountersModel.status.set(after.value), CampaignCountersModel.completed_at.set(now)],
+            _status_in(COMPLETABLE)  # the same rule, as the write's condition: nothing changed since the read
             & (CampaignCountersModel.dispatch_done == True)  # noqa: E712 - a DynamoDB condition, not a Python test
             & (CampaignCountersModel.count_queued == 0),
         )
@@ -352,7 +353,7 @@ class DynamoCampaignStates:
         try:
             CampaignCountersModel(*campaign_key(account_id, campaign_id)).update(actions=actions, condition=condition)
         except UpdateError as exc:
-            if _conditional(exc):
+            if is_condition_failure(exc):
                 return False
             raise Unavailable("could not update the campaign") from exc
         return True

@@ -8,10 +8,9 @@ tag:     pk ACCT#{account}, sk CTAG#{tag}#{contact}: one small item per (contact
 
 from __future__ import annotations
 
-import json
-
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UnicodeSetAttribute, UTCDateTimeAttribute
 
+from wacast.adapters.dynamo.attributes import PydanticAttribute
 from wacast.adapters.dynamo.table import Gsi1, TableModel
 from wacast.domain.contacts import Contact
 
@@ -21,7 +20,7 @@ class ContactModel(TableModel):
     account_id = UnicodeAttribute()
     phone = UnicodeAttribute()
     name = UnicodeAttribute(null=True)
-    attributes_json = UnicodeAttribute(default="{}")
+    attributes = PydanticAttribute(dict[str, str], sort_keys=True, default=dict, attr_name="attributes_json")
     tags = UnicodeSetAttribute(null=True)
     opted_out = BooleanAttribute(default=False)
     opted_out_at = UTCDateTimeAttribute(null=True)
@@ -57,7 +56,7 @@ def to_model(contact: Contact) -> ContactModel:
         account_id=contact.account_id,
         phone=contact.phone,
         name=contact.name or None,
-        attributes_json=json.dumps(contact.attributes, ensure_ascii=False, sort_keys=True),
+        attributes=contact.attributes,
         tags=set(contact.tags) or None,
         opted_out=contact.opted_out,
         opted_out_at=contact.opted_out_at,
@@ -78,7 +77,7 @@ def to_domain(model: ContactModel) -> Contact:
         account_id=model.account_id,
         phone=model.phone,
         name=model.name or "",
-        attributes=json.loads(model.attributes_json),
+        attributes=model.attributes,
         tags=sorted(model.tags or ()),
         opted_out=model.opted_out,
         opted_out_at=model.opted_out_at,

@@ -43,6 +43,7 @@ from wacast.domain.messages import (
     StatusChange,
     can_transition,
     counter_delta,
+    is_unproven,
 )
 
 
@@ -115,11 +116,6 @@ def to_model(message: Message) -> MessageModel:
     if is_unproven(message):
         model.gsi3pk, model.gsi3sk = unproven_key(message), message.id
     return model
-
-
-def is_unproven(message: Message) -> bool:
-    """The driver may have reached WhatsApp and no outcome says whether it did."""
-    return message.status in (MessageStatus.SENDING, MessageStatus.UNKNOWN) and message.driver_called_at is not None
 
 
 def unproven_key(message: Message) -> str:

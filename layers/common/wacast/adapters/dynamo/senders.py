@@ -6,19 +6,15 @@ writers never overwrite each other.
 
 from __future__ import annotations
 
-import json
-
-from pydantic import TypeAdapter
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DeleteError, UpdateError
 from pynamodb.expressions.update import Action
 
+from wacast.adapters.dynamo.attributes import PydanticAttribute
 from wacast.adapters.dynamo.table import Gsi1, TableModel
 from wacast.domain.errors import NotFound, Unavailable
 from wacast.domain.pacing import PacingPolicy
 from wacast.domain.senders import DriverSession, Sender, SenderState
-
-_SESSIONS = TypeAdapter(dict[str, DriverSession])
 
 
 class SenderModel(TableModel):
@@ -26,15 +22,15 @@ class SenderModel(TableModel):
     account_id = UnicodeAttribute()
     phone = UnicodeAttribute(null=True)
     display_name = UnicodeAttribute(default="")
-    drivers_json = UnicodeAttribute(default="[]")
-    pacing_json = UnicodeAttribute(default="{}")
+    drivers = PydanticAttribute(list[str], default=list, attr_name="drivers_json")
+    pacing = PydanticAttribute(PacingPolicy, default=PacingPolicy, attr_name="pacing_json")
     state = UnicodeAttribute(default=SenderState.NEW.value)
     state_since = UTCDateTimeAttribute(null=True)
     last_error = UnicodeAttribute(null=True)
     qr = UnicodeAttribute(null=True)
     qr_updated_at = UTCDateTimeAttribute(null=True)
     pairing_code = UnicodeAttribute(null=True)
-    driver_states_json = UnicodeAttribute(null=True)
+    driver_states = PydanticAttribute(dict[str, DriverSession], null=True, attr_name="driver_states_json")
     created_at = UTCDateTimeAttribute()
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
@@ -60,15 +56,15 @@ def _model(sender: Sender) -> SenderModel:
         account_id=sender.account_id,
         phone=sender.phone,
         display_name=sender.display_name,
-        drivers_json=json.dumps(sender.drivers),
-        pacing_json=sender.pacing.model_dump_json(),
+        drivers=sender.drivers,
+        pacing=sender.pacing,
         state=sender.state.value,
         state_since=sender.state_since,
         last_error=sender.last_error,
         qr=sender.qr,
         qr_updated_at=sender.qr_updated_at,
         pairing_code=sender.pairing_code,
-        driver_states_json=_SESSIONS.dump_json(sender.driver_states).decode() if sender.driver_states else None,
+        driver_states=sender.driver_states or None,
         created_at=sender.created_at,
         gsi1pk="SENDERS",
         gsi1sk=sender.id,
@@ -81,15 +77,15 @@ def _sender(model: SenderModel) -> Sender:
         account_id=model.account_id,
         phone=model.phone,
         display_name=model.display_name,
-        drivers=json.loads(model.drivers_json),
-        pacing=PacingPolicy.model_validate_json(model.pacing_json),
+        drivers=model.drivers,
+        pacing=model.pacing,
         state=SenderState(model.state),
         state_since=model.state_since,
         last_error=model.last_error,
         qr=model.qr,
         qr_updated_at=model.qr_updated_at,
         pairing_code=model.pairing_code,
-        driver_states=_SESSIONS.validate_json(model.driver_states_json) if model.driver_states_json else {},
+        driver_states=model.driver_states or {},
         created_at=model.created_at,
     )
 
@@ -118,8 +114,8 @@ class DynamoSenderRepository:
         actions: list[Action] = [
             SenderModel.phone.remove() if sender.phone is None else SenderModel.phone.set(sender.phone),
             SenderModel.display_name.set(sender.display_name),
-            SenderModel.drivers_json.set(json.dumps(sender.drivers)),
-            SenderModel.pacing_json.set(sender.pacing.model_dump_json()),
+            SenderModel.drivers.set(sender.drivers),
+            SenderModel.pacing.set(sender.pacing),
         ]
         try:
             SenderModel(*sender_key(sender.account_id, sender.id)).update(
@@ -139,11 +135,10 @@ class DynamoSenderRepository:
             attribute = getattr(SenderModel, name)
             value = value.value if isinstance(value, SenderState) else value
             actions.append(attribute.remove() if value is None else attribute.set(value))
-        sessions = _SESSIONS.dump_json(sender.driver_states).decode() if sender.driver_states else None
         actions.append(
-            SenderModel.driver_states_json.remove()
-            if sessions is None
-            else SenderModel.driver_states_json.set(sessions)
+            SenderModel.driver_states.set(sender.driver_states)
+            if sender.driver_states
+            else SenderModel.driver_states.remove()
         )
         try:
             SenderModel(*sender_key(sender.account_id, sender.id)).update(

@@ -4,12 +4,11 @@ and changes of sender state."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
-
-from pydantic import BaseModel, Field
+from typing import assert_never
 
 from wacast import observability as obs
-from wacast.domain.errors import StaleState, WacastError
+from wacast.domain.errors import ProofPending, StaleState
+from wacast.domain.events import HostEvent, IncomingEvent, ReceiptEvent, SenderStateEvent
 from wacast.domain.messages import Message, MessageStatus, receipt_target
 from wacast.domain.optout import is_stop_keyword
 from wacast.observability import logger
@@ -17,42 +16,6 @@ from wacast.ports import AccountRepository, CampaignStates, MessageRepository
 from wacast.services.optouts import OptOutService
 
 STALE_RETRIES = 5
-
-
-class ReceiptEvent(BaseModel):
-    type: Literal["receipt"] = "receipt"
-    account_id: str
-    sender_id: str
-    provider_message_ids: list[str] = Field(min_length=1)
-    status: Literal["DELIVERED", "READ"]
-    recipient: str | None = None
-    at: datetime
-
-
-class IncomingEvent(BaseModel):
-    type: Literal["incoming"] = "incoming"
-    account_id: str
-    sender_id: str
-    sender_phone: str = Field(description="who wrote to us, E.164")
-    text: str = ""
-    at: datetime
-
-
-class SenderStateEvent(BaseModel):
-    type: Literal["sender_state"] = "sender_state"
-    account_id: str
-    sender_id: str
-    state: str
-    error: str | None = None
-    at: datetime
-
-
-class ProofPending(WacastError):
-    """A receipt may prove a send that a live worker is still recording: try the receipt again later
-    (the events queue redelivers it), when that worker has recorded its outcome or its lease ran out."""
-
-    code = "proof_pending"
-    status = 409
 
 
 class EventsService:
@@ -69,6 +32,18 @@ class EventsService:
         self.opt_outs = opt_outs
         self.accounts = accounts
         self.campaigns = campaigns
+
+    def handle(self, event: HostEvent) -> None:
+        """Apply one event of the events queue: the one place that tells its kinds apart."""
+        match event:
+            case ReceiptEvent():
+                self.on_receipt(event)
+            case IncomingEvent():
+                self.on_incoming(event)
+            case SenderStateEvent():
+                self.on_sender_state(event)
+            case _:
+                assert_never(event)
 
     def on_receipt(self, event: ReceiptEvent) -> int:
         """Move each message forward to DELIVERED/READ. Out-of-order receipts never move one back.
