@@ -14,14 +14,21 @@ export POWERTOOLS_METRICS_DISABLED := true
 
 WEBJS := session_host/webjs
 export PUPPETEER_SKIP_DOWNLOAD := 1
+# The web console (docs/console.md): its browser tests drive Debian's Chromium with playwright-core, which
+# never downloads a browser; this keeps any other Playwright package from doing so either.
+WEB := web
+CHROMIUM ?= /usr/bin/chromium
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: help install run test lint fmt cfn unit unit-py312 integration e2e bench openapi clean webjs-install webjs-test
+.PHONY: web-install web-build web-test web-dev
 
 help:
 	@echo "make run    - the local stack (moto + pollers + scheduler + API :3000 + session host) and a demo"
 	@echo "make test   - lint, template checks, unit, integration and e2e tests"
 	@echo "make lint   - ruff + mypy;  make cfn - cfn-lint + sam validate;  make bench - benchmarks"
-	@echo "make openapi - regenerate openapi.json from the API (a unit test fails when it drifts)"
+	@echo "make openapi - regenerate openapi.json from the API and the console's TS client (tests fail when they drift)"
+	@echo "make web-build / web-test / web-dev - the web console: build, its tests (Vitest + Chromium), Vite dev server"
 	@echo "make build  - sam build (arm64) + deploy/check_artifacts.py;  deploying to AWS: docs/deploy.md"
 	@echo "make images / make deploy / make owner EMAIL=... / make teardown  (STACK=$(STACK) REGION=$(REGION))"
 
@@ -42,10 +49,10 @@ install: $(VENV)/.installed
 
 # make run DRIVER=neonize: the real WhatsApp drivers, to link your own phone (docs/local-real-phone.md);
 # the sidecar's npm packages are installed when npm is there (without them its fallback is off).
-run: install $(if $(and $(filter neonize,$(DRIVER)),$(shell command -v npm)),webjs-install)
+run: install web-build $(if $(and $(filter neonize,$(DRIVER)),$(shell command -v npm)),webjs-install)
 	$(PY) -m local $(if $(DRIVER),--driver $(DRIVER))
 
-test: lint cfn build unit unit-py312 webjs-test integration e2e
+test: lint cfn build unit unit-py312 webjs-test web-test integration e2e
 
 # The whatsapp-web.js sidecar: `npm ci` from the lock file (puppeteer is aliased to puppeteer-core,
 # and PUPPETEER_SKIP_DOWNLOAD is set, so no browser is downloaded), then its node tests.
@@ -104,14 +111,47 @@ integration: install
 e2e: install
 	$(PY) -m pytest tests/e2e -q
 
-openapi: install
+openapi: install web-install
 	$(PY) -m local.openapi
+	cd $(WEB) && npm run -s openapi
 
+# Every bench, then bench/RESULTS.md (bench/run.py); the cold start runs under Lambda's Python 3.12 (PY312).
 bench: install
-	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	PY312="$(PY312)" $(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache $(WEBJS)/node_modules
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache $(WEBJS)/node_modules $(WEB)/node_modules $(WEB)/dist $(WEB)/test-results
+
+# ---------------------------------------------------------------- the web console (docs/console.md)
+# `npm ci` from the lock file; the build (typecheck, then Vite) when a source changed; the tests: Vitest's
+# component tests (jsdom), then the browser tests in headless Chromium against a local stack of their own
+# (web/tests/browser/), screenshots in web/test-results/screenshots/. Chromium is Debian's package.
+WEB_SRC := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) $(addprefix $(WEB)/,index.html vite.config.ts tsconfig.json)
+
+$(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+web-install: $(WEB)/node_modules/.installed
+
+$(WEB)/dist/index.html: $(WEB)/node_modules/.installed $(WEB_SRC)
+	cd $(WEB) && npm run -s build
+
+web-build: $(WEB)/dist/index.html
+
+ROOT_OR_SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "no $(CHROMIUM): install Chromium, or set CHROMIUM=/path/to/chromium" >&2; exit 1; }
+	$(ROOT_OR_SUDO) apt-get update -qq
+	$(ROOT_OR_SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+web-test: install web-build $(CHROMIUM)
+	cd $(WEB) && npx vitest run --project unit
+	cd $(WEB) && CHROMIUM_PATH=$(CHROMIUM) npx vitest run --project browser
+
+# The console with hot reload on http://127.0.0.1:5173, its API calls sent to a running `make run`.
+web-dev: web-install
+	cd $(WEB) && npm run dev
 
 # ---------------------------------------------------------------- AWS (docs/deploy.md)
 .PHONY: build images deploy owner teardown
@@ -136,7 +176,7 @@ endif
 images:
 	STACK=$(STACK) REGION=$(REGION) bash deploy/images.sh
 
-deploy: build
+deploy: build web-build
 	STACK=$(STACK) REGION=$(REGION) CONFIG_ENV=$(CONFIG_ENV) SAM=$(SAM) PARAMS="$(PARAMS)" IMAGE_TAG=$(IMAGE_TAG) bash deploy/deploy.sh $(DEPLOY_ARGS)
 
 owner: install

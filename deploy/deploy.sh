@@ -43,3 +43,24 @@ else
   echo "deploy: cannot read stack $STACK: $status" >&2
   exit 1
 fi
+
+# The web console (docs/console.md): web/dist (`make deploy` builds it) into the console bucket, then an
+# invalidation so CloudFront serves the new index.html at once. The files under assets/ are named by their
+# content, so they are cached for a year and the old ones are kept for pages still open; everything else is
+# revalidated on each load. Source maps stay here.
+console_output() {
+  aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" \
+    --query "Stacks[0].Outputs[?OutputKey=='$1'].OutputValue" --output text
+}
+if [[ ! -f web/dist/index.html ]]; then
+  echo "deploy: web/dist is not built: make web-build (make deploy does it)" >&2
+  exit 1
+fi
+bucket=$(console_output ConsoleBucketName)
+distribution=$(console_output ConsoleDistributionId)
+aws s3 sync web/dist/assets "s3://$bucket/assets" --region "$REGION" --exclude "*.map" \
+  --cache-control "public, max-age=31536000, immutable"
+aws s3 sync web/dist "s3://$bucket" --region "$REGION" --delete --exclude "assets/*" --exclude "*.map" \
+  --cache-control "no-cache"
+aws cloudfront create-invalidation --distribution-id "$distribution" --paths "/*" --query Invalidation.Id --output text
+echo "deploy: the console is at $(console_output ConsoleUrl)"

@@ -5,6 +5,10 @@ python -m local --no-demo         start and keep running
 python -m local --driver neonize  the real WhatsApp drivers: link your own phone with the QR code printed
                                   here; the data and the linked session are kept across restarts
                                   (docs/local-real-phone.md)
+python -m local --no-console      the API alone on --api-port, without the web console in front of it
+
+The web console (web/dist, built by `make run`) is served on --api-port beside the API, as CloudFront
+serves it on AWS (local/web.py, docs/console.md).
 
 Each deployable runs in a process of its own with the environment template.yaml gives it and under its
 role's policies; their logs are in .local-state/<stack>/.
@@ -18,12 +22,14 @@ import signal
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 
 from local.qr_terminal import QrPrinter, SenderWatcher, dynamodb_senders
 from local.real_phone import RealPhone, detect, howto
 from local.stack import MOTO_PORT, LocalStack, StackConfig
+from local.web import DIST
 from session_host.drivers.simulated import SimulatedConfig
 from session_host.stopping import wait_for_stop_signal
 
@@ -39,10 +45,35 @@ def simulated_host(sim: SimulatedConfig, **stand_ins: SimulatedConfig) -> list[s
     return ["--driver", "simulated", "--simulated-config", as_json, "--wait-seconds", "1"]
 
 
+def linking_stand_ins(link_after_s: float = 10.0) -> dict[str, SimulatedConfig]:
+    """Simulated drivers under the real drivers' names for a number added with the default drivers (neonize
+    primary, webjs fallback): linking one shows a QR code, then it links by itself after `link_after_s`, so
+    the console's Numbers page can be tried without a phone. The account's own simulated sender links at once."""
+    return {
+        name: SimulatedConfig(seed=seed, auto_link=False, link_after_s=link_after_s)
+        for name, seed in (("neonize", 21), ("webjs", 22))
+    }
+
+
+def console_of(args: argparse.Namespace) -> Path | None:
+    """The console's build to serve in front of the API, or None (`--no-console`)."""
+    if args.no_console:
+        return None
+    if not (DIST / "index.html").is_file():
+        print(f"the web console is not built ({DIST}): `make web-build`, or `make run`, builds it")
+    return DIST
+
+
+def console_line(stack: LocalStack) -> str:
+    if stack.config.console is None:
+        return ""
+    return f"\n  console      {stack.api_url}/        (the web console: sign up there; docs/console.md)"
+
+
 def demo(api: str, timeout: float = 60.0) -> bool:
     """Register, send one message, and follow it to READ. Returns True when it got there."""
     with httpx.Client(base_url=api, timeout=30) as http:
-        email = f"demo-{uuid.uuid4().hex[:8]}@wacast.local"
+        email = f"demo-{uuid.uuid4().hex[:8]}@example.com"
         session = http.post("/api/auth/register", json={"email": email, "password": "demo-password-1"}).json()
         headers = {"Authorization": f"Bearer {session['token']}"}
         print(f"  registered {email} (account {session['account']['id']})")
@@ -101,22 +132,30 @@ def main(argv: list[str] | None = None) -> int:
         help="simulated (default: a fake network, fresh every run) or neonize (link your own phone)",
     )
     parser.add_argument("--stack-name", default="wacast-local", help="its state is in .local-state/<name>/")
+    parser.add_argument(
+        "--no-console", action="store_true", help="no web console: the API itself listens on --api-port"
+    )
     args = parser.parse_args(argv)
     if args.driver == "neonize":
         return run_real_phone(args)
 
     sim = SimulatedConfig(transient_rate=args.failure_rate)
     config = StackConfig(
-        moto_port=args.moto_port, api_port=args.api_port, stack_name=args.stack_name, host_args=simulated_host(sim)
+        moto_port=args.moto_port,
+        api_port=args.api_port,
+        stack_name=args.stack_name,
+        host_args=simulated_host(sim, **linking_stand_ins()),
+        console=console_of(args),
     )
     stack = LocalStack(config).start()
     api = stack.api_url
     print(f"""
-wacast local stack is running
+wacast local stack is running{console_line(stack)}
   API          {api}        (OpenAPI docs: {api}/docs)
   AWS (moto)   {stack.endpoint}  (AWS_ENDPOINT_URL; tables, queues, schedules from template.yaml)
   deployables  {", ".join(stack.processes)} (a process each, own environment and role)
-  session host simulated WhatsApp driver (new accounts get a connected simulated sender)
+  session host simulated WhatsApp driver (new accounts get a connected simulated sender; a number added
+               with the default drivers shows a QR code, then links by itself after 10 s)
   logs         {stack.state}
 
 Try it:
@@ -155,6 +194,7 @@ def run_real_phone(args: argparse.Namespace) -> int:
         host_args=phone.host_args,
         webjs=phone.webjs,
         persist=True,
+        console=console_of(args),
     )
     stack = LocalStack(config).start()
     if stack.sidecar_problem:
@@ -163,7 +203,7 @@ def run_real_phone(args: argparse.Namespace) -> int:
     api = stack.api_url
     kept = f"restored {stack.restored} items from" if stack.restored else "nothing saved yet in"
     print(f"""
-wacast local stack is running with the real WhatsApp drivers
+wacast local stack is running with the real WhatsApp drivers{console_line(stack)}
   API          {api}        (OpenAPI docs: {api}/docs)
   AWS (moto)   {stack.endpoint}  (AWS_ENDPOINT_URL; tables, queues, schedules from template.yaml)
   deployables  {", ".join(stack.processes)} (a process each, own environment and role)

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
+from local import meter
 from local.iam import Account, RoleGuard
 from session_host.stopping import wait_for_stop_signal
 
@@ -38,7 +40,20 @@ def run_api(spec: dict[str, Any]) -> None:
     module = load_module(
         Path(function["code_dir"]), function["handler"].rpartition(".")[0], f"wacast_fn_{spec['name']}"
     )
-    uvicorn.run(module.app, host="127.0.0.1", port=int(spec["api_port"]), log_level="warning")
+    uvicorn.run(meter.asgi(module.app), host="127.0.0.1", port=int(spec["api_port"]), log_level="warning")
+
+
+def one_at_a_time(handler: Any) -> Any:
+    """Lambda runs one invocation at a time in an execution environment: a function with several event
+    sources (the dlq function has two) must not run two batches at once here either (they share the
+    module's globals: the metrics buffer, the logger's keys)."""
+    lock = threading.Lock()
+
+    def invoke(event: Any, context: Any) -> Any:
+        with lock:
+            return handler(event, context)
+
+    return invoke
 
 
 def run_consumer(spec: dict[str, Any]) -> None:
@@ -48,7 +63,9 @@ def run_consumer(spec: dict[str, Any]) -> None:
     from local.pollers import SqsPoller
 
     function = spec["function"]
-    handler = load_handler(Path(function["code_dir"]), function["handler"], spec["name"])
+    handler = one_at_a_time(
+        meter.timed(load_handler(Path(function["code_dir"]), function["handler"], spec["name"]), spec["name"])
+    )
     region = spec["account"]["region"]
     sqs = boto3.client("sqs", region_name=region)  # under the function's role, as Lambda's pollers are
     pollers = [
@@ -105,7 +122,10 @@ def cold_start(spec: dict[str, Any]) -> None:
 def main(argv: list[str]) -> None:
     check = argv[0] == "--cold-start"
     spec = json.loads(Path(argv[-1]).read_text())
+    metering = meter.prepare(spec)  # `make bench` only (StackConfig.meter): counts every AWS call
     install_guard(spec)
+    if metering is not None:
+        metering.install()
     if not check:
         {"api": run_api, "consumer": run_consumer, "host": run_host}[spec["kind"]](spec)
         return

@@ -20,11 +20,13 @@ import boto3
 
 from local.deployables import Deployable, deployables, state_dir
 from local.iam import Account, RoleGuard
+from local.meter import meter_spec
 from local.moto import MotoServer
 from local.persist import Autosave, StackSnapshot
 from local.scheduler import SchedulerEmulator
 from local.sidecar import WebjsSidecar, sidecar_address, sidecar_environment
 from local.template import ROOT, LocalTemplate
+from local.web import command as console_command
 
 REGION = "us-east-1"
 CLIENTS = ("sqs", "dynamodb", "scheduler", "secretsmanager", "sts", "cloudwatch")
@@ -69,6 +71,11 @@ class StackConfig:
     persist: bool = False
     #: Run the task's webjs container (the whatsapp-web.js sidecar) before the host, or None for none.
     webjs: WebjsSidecar | None = None
+    #: Serve the web console's build (web/dist) on `api_port` as CloudFront does on AWS, with the API behind
+    #: it on a port of its own (local/web.py); None: the API itself listens on `api_port`.
+    console: Path | None = None
+    #: Meter every AWS call of each deployable into <state>/meter-<Deployable>.json (local/meter.py, `make bench`).
+    meter: bool = False
 
 
 def local_overrides(name: str, state: Path, host_args: list[str] | None) -> dict[str, str]:
@@ -110,6 +117,10 @@ class LocalStack:
         self.config = config or StackConfig()
         self.endpoint = f"http://127.0.0.1:{self.config.moto_port}"
         self.api_url = f"http://127.0.0.1:{self.config.api_port}"
+        #: Where the API process listens: `api_port`, or a port of its own behind the console.
+        self.api_port = free_port() if self.config.console is not None else self.config.api_port
+        #: The console's proxy (local/web.py), when the stack serves the console.
+        self.web: dict[str, subprocess.Popen[bytes]] = {}
         self.state = self.config.state or state_dir(ROOT, self.config.stack_name)
         self.state.mkdir(parents=True, exist_ok=True)
         self.moto = MotoServer(self.config.moto_port)
@@ -165,6 +176,8 @@ class LocalStack:
                 if deployable.kind == "host" and self.config.webjs is not None:
                     self._launch_sidecar(self.config.webjs)
                 self._launch(deployable)
+            if self.config.console is not None:
+                self._launch_console(self.config.console)
             self.scheduler = SchedulerEmulator(
                 clients["scheduler"],
                 clients["sqs"],
@@ -192,6 +205,7 @@ class LocalStack:
             self._autosave = None
         if self.scheduler is not None:
             self.scheduler.stop()
+        _terminate(self.web, 10)
         _terminate(self.processes, 60)
         _terminate(self.sidecars, 30)  # after the host: it closes its sidecar sessions on the way out
         self._save()
@@ -285,15 +299,30 @@ class LocalStack:
         spec = deployable.spec(
             Account(REGION, self.template.account_id),
             journal=str(self.journal),
-            api_port=self.config.api_port,
+            api_port=self.api_port,
             host_args=self.config.host_args or [],
             poll_wait_seconds=self.config.poll_wait_seconds,
         )
+        if self.config.meter:
+            spec["meter"] = meter_spec(self.template, self.state, deployable.name)
         spec_path = self.state / f"{deployable.name}.json"
         spec_path.write_text(json.dumps(spec, indent=1))
         with self.log(deployable.name).open("ab") as log:
             self.processes[deployable.name] = subprocess.Popen(
                 [sys.executable, "-m", "local.run_deployable", str(spec_path)],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def _launch_console(self, dist: Path) -> None:
+        """The console's proxy on the public port, in front of the API (local/web.py)."""
+        env = {k: os.environ[k] for k in MACHINE_ENV if k in os.environ} | {"PYTHONUNBUFFERED": "1"}
+        upstream = f"http://127.0.0.1:{self.api_port}"
+        with self.log("Console").open("ab") as log:
+            self.web["Console"] = subprocess.Popen(
+                [sys.executable, *console_command(self.config.api_port, upstream, dist)],
                 cwd=ROOT,
                 env=env,
                 stdout=log,
@@ -310,10 +339,10 @@ class LocalStack:
         deadline = time.monotonic() + timeout
         heartbeat = self.state / "session-host.heartbeat"
         while time.monotonic() < deadline:
-            for name, process in self.processes.items():
+            for name, process in {**self.processes, **self.web}.items():
                 if process.poll() is not None:
                     raise RuntimeError(f"{name} exited with {process.returncode}:\n{self.tail(name)}")
-            api_up = _listening(self.config.api_port)
+            api_up = _listening(self.api_port) and _listening(self.config.api_port)
             host_up = "SessionHost" not in self.processes or heartbeat.exists()
             if api_up and host_up:
                 return

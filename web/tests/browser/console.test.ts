@@ -1,0 +1,243 @@
+// The console in real headless Chromium against the local stack, as a shop owner uses it: sign up, link a
+// number (the QR code shows), import a CSV, write a template, run a 21-contact campaign (one opted out)
+// to completion while the page shows its progress, and read the funnel. Every page gets the axe check and
+// a screenshot in web/test-results/screenshots/.
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
+import { launch, seriousViolations, shoot } from "./browser";
+
+const base = inject("consoleUrl");
+const email = `owner-${Date.now()}@example.com`;
+const password = "a-long-password";
+
+const CSV = [
+  "Phone,Full Name,City,Tags,Opt In",
+  ...Array.from({ length: 20 }, (_, i) => `+91 98765 ${String(10000 + i)},Friend ${i},Pune,diwali,yes`),
+  "+91 98765 19999,Opted Out,Delhi,diwali,no",
+  "not-a-phone,Bad Row,Nowhere,diwali,yes",
+].join("\n");
+
+let browser: Browser;
+let page: Page;
+const problems: string[] = [];
+
+/** The page as it is now: a screenshot, and no serious or critical axe violation. */
+async function check(name: string): Promise<void> {
+  await shoot(page, name);
+  expect(await seriousViolations(page), `axe on ${name}`).toEqual([]);
+}
+
+async function nav(label: string): Promise<void> {
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: label, exact: true }).click();
+}
+
+beforeAll(async () => {
+  browser = await launch();
+  // charts skip their animation (the app honours reduced motion), so screenshots show the final figures
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 }, reducedMotion: "reduce" });
+  page.setDefaultTimeout(15_000);
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("console", (message) => {
+    // a 4xx the API answers is shown in the page; anything else in the console is a defect
+    if (message.type() === "error" && !/status of 4\d\d/.test(message.text())) problems.push(`console: ${message.text()}`);
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe("a shop owner's first campaign", () => {
+  test("signs up, and the session survives a reload", async () => {
+    await page.goto(`${base}/`);
+    await expect.poll(() => page.url()).toContain("/sign-in");
+    await check("01-sign-in");
+    await page.getByRole("link", { name: "Create an account" }).click();
+    await page.getByLabel("Business name").fill("Asha's Bakery");
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill("short");
+    await page.getByRole("button", { name: "Create account" }).click();
+    // the API's error, next to the field it names
+    await expect.poll(() => page.locator(".field--invalid").getByText(/at least 8 characters/).count()).toBe(1);
+    await check("02-sign-up-error");
+    await page.getByLabel("Password").fill(password);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByRole("heading", { name: "Welcome, Asha's Bakery" }).waitFor();
+    await page.reload();
+    await page.getByRole("heading", { name: "Welcome, Asha's Bakery" }).waitFor();
+    await check("03-overview");
+  });
+
+  test("adds a number and links it with the QR code", async () => {
+    await nav("Numbers");
+    await page.getByRole("button", { name: "Add a number" }).click();
+    await page.getByLabel("WhatsApp number").fill("+91 98000 12345");
+    await page.getByLabel("Name (for you)").fill("Front desk");
+    await page.getByRole("button", { name: "Add number" }).click();
+    await page.getByRole("heading", { name: "Front desk" }).waitFor();
+    await page.getByRole("button", { name: "Link the primary connection of Front desk" }).click();
+    const qr = page.getByRole("img", { name: /QR code to link Front desk/ });
+    await qr.waitFor();
+    expect(await qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    await check("04-numbers-qr");
+    await page.getByText("Linked: the neonize connection is up").waitFor({ timeout: 30_000 });
+    // the fallback is a second device of a connected number: the API shows no QR code then, so a pairing code
+    await page.getByRole("button", { name: "Link the fallback connection of Front desk" }).click();
+    await page.getByRole("button", { name: "Get a pairing code" }).click();
+    await page.locator(".pairing-code .code").waitFor();
+    await check("05-numbers-pairing-code");
+    await page.getByText("Linked: the webjs connection is up").waitFor({ timeout: 30_000 });
+    await check("06-numbers-linked");
+  });
+
+  test("imports a CSV: preview, column mapping, per-row report", async () => {
+    await nav("Contacts");
+    await check("07-contacts-empty");
+    await page.getByRole("link", { name: "Import a CSV" }).click();
+    await page.getByLabel("CSV file").setInputFiles({ name: "diwali.csv", mimeType: "text/csv", buffer: Buffer.from(CSV) });
+    await page.getByRole("cell", { name: "Friend 0", exact: true }).waitFor();
+    expect(await page.getByLabel("Use of column Phone").inputValue()).toBe("phone");
+    expect(await page.getByLabel("Use of column City").inputValue()).toBe("attribute");
+    expect(await page.getByLabel("Use of column Opt In").inputValue()).toBe("opt_in");
+    await check("08-import-preview");
+    await page.getByRole("button", { name: "Import 22 rows" }).click();
+    await page.getByRole("heading", { name: "3. Result" }).waitFor();
+    const tile = (label: string) => page.locator(".tile", { hasText: label }).locator("dd").innerText();
+    expect(await tile("New contacts")).toBe("21");
+    expect(await tile("Opted out")).toBe("1");
+    expect(await tile("Rejected")).toBe("1");
+    await page.getByRole("row", { name: /^23 Phone not a phone number/ }).waitFor();
+    await check("09-import-report");
+    await page.getByRole("link", { name: "See the imported contacts" }).click();
+    await expect.poll(() => page.locator("table.contacts-table tbody tr").count()).toBe(21);
+    await page.getByLabel("Search").fill("friend 7");
+    await page.getByText("1 match in 21 contacts").waitFor();
+    await check("10-contacts");
+  });
+
+  test("writes a template: the error at its line and column, then the preview", async () => {
+    await nav("Templates");
+    await check("11-templates");
+    await page.getByRole("link", { name: "New template" }).click();
+    await page.getByLabel("Name").fill("Diwali offer");
+    const message = page.getByLabel("Message");
+    await message.fill("Hi {{first_name|there}}!\nOur {{city store has 20% off this Diwali.");
+    await page.locator(".field--invalid").getByText("Line 2, column 5: '{{' is never closed with '}}'").waitFor();
+    await check("12-template-error");
+    await message.fill("Hi {{first_name|there}}!\nOur {{city|town}} store has 20% off this Diwali. Reply STOP to opt out.");
+    await page.getByRole("button", { name: "Save template" }).click();
+    await expect.poll(() => page.url()).toMatch(/\/templates\/(?!new)[\w-]+$/);
+    await page.getByLabel("Preview for").selectOption({ label: "Friend 1 (+919876510001)" });
+    await page.getByText("Rendered by wacast, as it will be sent.").waitFor();
+    await expect
+      .poll(() => page.locator(".bubble").innerText())
+      .toBe("Hi Friend!\nOur Pune store has 20% off this Diwali. Reply STOP to opt out.");
+    await check("13-template");
+  });
+
+  test("builds a campaign and watches it run to completion", async () => {
+    await page.getByRole("link", { name: "Send in a campaign" }).click();
+    await page.getByLabel("Name", { exact: true }).fill("Diwali 2026");
+    await page.getByLabel("Send from").selectOption({ label: "Front desk — Connected" });
+    const tags = page.getByLabel("Tags");
+    await tags.fill("diwali");
+    await tags.press("Enter");
+    await page.getByText("20 will get it (21 in the audience, 1 opted out and skipped).").waitFor();
+    await page.getByRole("radio", { name: /Custom/ }).check();
+    await page.getByLabel("Shortest gap (seconds)").fill("1");
+    await page.getByLabel("Longest gap (seconds)").fill("1.2");
+    await page.getByText(/20 messages take about/).waitFor();
+    await check("14-campaign-builder");
+    await page.getByRole("button", { name: "Send now" }).click();
+    await expect.poll(() => page.url()).toMatch(/\/campaigns\/[\w-]+$/);
+
+    // the page follows the run: the progress moves while it sends
+    const seen = new Set<number>();
+    const progress = page.locator(".progress-block progress");
+    const deadline = Date.now() + 90_000;
+    let shotWhileRunning = false;
+    while (Date.now() < deadline) {
+      const done = Number(await progress.getAttribute("value"));
+      seen.add(done);
+      if (!shotWhileRunning && done > 0 && done < 21) {
+        await shoot(page, "15-campaign-running");
+        shotWhileRunning = true;
+      }
+      if (await page.locator(".page-header .badge", { hasText: "Completed" }).count()) break;
+      await page.waitForTimeout(500);
+    }
+    await page.locator(".page-header .badge", { hasText: "Completed" }).waitFor({ timeout: 5_000 });
+    expect([...seen].some((n) => n > 0 && n < 21), `progress seen: ${[...seen].join(", ")}`).toBe(true);
+
+    // receipts keep arriving after the last send: the funnel fills in
+    const funnel = (label: string) => page.locator(".chart-table").first().getByRole("row", { name: new RegExp(`^${label}`) }).locator("td").first().innerText();
+    await expect.poll(() => funnel("Read"), { timeout: 30_000 }).toBe("20");
+    expect(await funnel("Sent")).toBe("20");
+    expect(await funnel("Skipped")).toBe("1");
+    expect(await funnel("Failed")).toBe("0");
+    await page.getByRole("cell", { name: "Hi Friend! Our Pune store has 20% off this Diwali. Reply STOP to opt out." }).first().waitFor();
+    await check("16-campaign-completed");
+  });
+
+  test("analytics show the funnel and the driver split", async () => {
+    await nav("Analytics");
+    const funnel = page.locator(".chart-table").first();
+    await funnel.getByRole("row", { name: /^Sent 20/ }).waitFor();
+    await funnel.getByRole("row", { name: /^Read 20/ }).waitFor();
+    await page.getByRole("row", { name: /^neonize/ }).waitFor();
+    await page.getByText(/No message failed in this range/).waitFor();
+    await check("17-analytics");
+  });
+
+  test("settings: an API key is shown once, then revoked", async () => {
+    await nav("Settings");
+    await page.getByLabel("New key's name").fill("Shop orders");
+    await page.getByRole("button", { name: "Create key" }).click();
+    const key = await page.locator(".new-key code").innerText();
+    expect(key).toMatch(/^wck_/);
+    await check("18-settings-key");
+    await page.getByRole("button", { name: "I have stored it" }).click();
+    expect(await page.locator(".new-key").count()).toBe(0);
+    await page.getByRole("button", { name: "Revoke" }).click();
+    await page.getByRole("button", { name: "Revoke" }).click();
+    await page.getByText("No API key").waitFor();
+    await check("19-settings");
+  });
+
+  test("a 401 leads back to sign-in, and signing in returns to the page", async () => {
+    await nav("Campaigns");
+    await page.evaluate(() => {
+      const session = JSON.parse(localStorage.getItem("wacast.session") ?? "{}");
+      localStorage.setItem("wacast.session", JSON.stringify({ ...session, token: "not-a-valid-token" }));
+    });
+    await page.reload();
+    await page.getByText("Your session ended. Sign in again to continue.").waitFor();
+    expect(new URL(page.url()).searchParams.get("next")).toBe("/campaigns");
+    await check("20-session-ended");
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill(password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Campaigns" }).waitFor();
+    await page.getByRole("link", { name: "Diwali 2026" }).waitFor();
+  });
+
+  test("works at phone width", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole("link", { name: "Diwali 2026" }).click();
+    await page.locator(".page-header .badge", { hasText: "Completed" }).waitFor();
+    await check("21-phone-campaign");
+    expect(await page.getByRole("navigation", { name: "Main" }).isVisible()).toBe(false);
+    await page.getByRole("button", { name: "Menu" }).click();
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Contacts" }).click();
+    await page.getByRole("heading", { name: "Contacts" }).waitFor();
+    await page.locator("table.contacts-table").waitFor();
+    await check("22-phone-contacts");
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect.poll(() => page.url()).toContain("/sign-in");
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  test("no script error on the way", () => {
+    expect(problems).toEqual([]);
+  });
+});
