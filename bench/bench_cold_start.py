@@ -33,7 +33,7 @@ from local.deployables import deployables
 from local.template import ROOT, TEMPLATE, LocalTemplate
 
 REGION = "us-east-1"
-FUNCTIONS = ("ApiFunction", "DispatcherFunction", "EventsFunction", "DlqFunction")
+FUNCTIONS = ("ApiFunction", "DispatcherFunction", "EventsFunction", "DlqFunction", "CountersFunction")
 IMPORT = """
 import importlib, sys, time
 sys.path[:0] = {paths!r}
@@ -157,6 +157,7 @@ def main(runs: int = 7) -> dict[str, Any]:
         dirs = build(python, Path(tmp), code)
         for function in FUNCTIONS:
             env = found[function].process_environment(REGION, None, {})
+            env.pop("POWERTOOLS_TRACE_DISABLED", None)  # the local stack's: on Lambda (Tracing: Active) it is on
             env.update({"LAMBDA_TASK_ROOT": str(dirs[function]), "PATH": os.environ.get("PATH", "")})
             paths = [str(dirs[function]), str(Path(tmp) / "layer"), str(deps)]
             results.append(measure(python, function, paths, env, runs))

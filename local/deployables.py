@@ -31,13 +31,16 @@ LOCAL_ENV = {
 
 @dataclass
 class Mapping:
-    """One SQS event-source mapping of a function."""
+    """One event-source mapping of a function: an SQS queue (its URL and ARN), or the table's stream
+    (queue_url empty, queue_arn the stream's ARN, with Lambda's filter patterns)."""
 
     queue_url: str
     queue_arn: str
     batch_size: int
     batching_window: int
     report_failures: bool
+    kind: str = "sqs"
+    filters: tuple[str, ...] = ()
 
 
 @dataclass
@@ -99,11 +102,15 @@ def deployables(template: LocalTemplate, host_container: str = "SessionHostTask/
     for m in template.event_source_mappings():
         mappings.setdefault(m.function_id, []).append(
             Mapping(
-                template.queue_url(m.queue_id),
-                template.queue_arn(m.queue_id),
+                template.queue_url(m.queue_id) if m.kind == "sqs" else "",
+                template.queue_arn(m.queue_id)
+                if m.kind == "sqs"
+                else template.resolve({"Fn::GetAtt": [m.queue_id, "StreamArn"]}),
                 m.batch_size,
                 m.batching_window,
                 m.report_batch_item_failures,
+                m.kind,
+                m.filters,
             )
         )
     for name, spec in functions.items():

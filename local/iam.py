@@ -203,7 +203,16 @@ def _cloudwatch(account: Account, operation: str, params: Mapping[str, Any]) -> 
     return [Need(f"cloudwatch:{operation}", "*", context)]
 
 
+def _dynamodbstreams(account: Account, operation: str, params: Mapping[str, Any]) -> list[Need]:
+    """The stream's actions are dynamodb:*, on the stream's ARN (a shard iterator starts with it)."""
+    if operation == "ListStreams":
+        return [Need("dynamodb:ListStreams", account.arn("dynamodb", "table/*/stream/*"))]
+    arn = params.get("StreamArn") or str(params.get("ShardIterator", "")).split("|", 1)[0]
+    return [Need(f"dynamodb:{operation}", arn)]
+
+
 NEEDS: dict[str, Callable[[Account, str, Mapping[str, Any]], list[Need]]] = {
+    "dynamodbstreams": _dynamodbstreams,
     "sqs": _sqs,
     "dynamodb": _dynamodb,
     "scheduler": _scheduler,

@@ -8,26 +8,38 @@ run each deployable in a process of its own, under its role.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 
 from local.deployables import LOCAL_ENV, Deployable, deployables
-from local.template import LocalTemplate
+from local.lambda_runtime import load_handler, services_of
+from local.streams import StreamPoller
+from local.template import ROOT, LocalTemplate
 from wacast.bootstrap import (
     ApiServices,
+    CountersServices,
     DispatcherServices,
     DlqServices,
     EventsServices,
     SessionHostServices,
     build_api,
+    build_counters,
     build_dispatcher,
     build_dlq,
     build_events,
     build_session_host,
 )
-from wacast.settings import ApiSettings, DispatcherSettings, DlqSettings, EventsSettings, SessionHostSettings
+from wacast.settings import (
+    ApiSettings,
+    CountersSettings,
+    DispatcherSettings,
+    DlqSettings,
+    EventsSettings,
+    SessionHostSettings,
+)
 
 REGION = "us-east-1"
 CLIENTS = ("sqs", "dynamodb", "scheduler", "secretsmanager", "sts", "cloudwatch")
@@ -54,9 +66,43 @@ class Roots:
     events: EventsServices
     dlq: DlqServices
     host: SessionHostServices
+    counters: CountersServices
+    #: The counters function's stream mapping, played in this process by `settle_counters`.
+    stream: StreamPoller | None = None
 
     def environment(self, name: str) -> dict[str, str]:
         return self.deployables[name].process_environment(REGION, os.environ.get("AWS_ENDPOINT_URL"), {})
+
+    def settle_counters(self, rounds: int = 50) -> int:
+        """Apply every message status change in the table's stream to the counters, as the counters
+        function does (its handler, its filter, a batch per shard); returns how many were delivered."""
+        if self.stream is None:
+            mapping = self.deployables["CountersFunction"].mappings[0]
+            handler = load_handler(ROOT / "functions/counters", "app.handler", "CountersFunction")
+            self.stream = StreamPoller(
+                boto3.client("dynamodbstreams", region_name=REGION),
+                mapping.queue_arn,
+                lambda event, context: _with_root(self.counters, handler, event, context),
+                "CountersFunction",
+                batch_size=mapping.batch_size,
+                batching_window=0,
+                filters=mapping.filters,
+                timeout_seconds=60,
+                region=REGION,
+            )
+        total = 0
+        for _ in range(rounds):  # bounded
+            delivered = self.stream.poll_once()
+            total += delivered
+            if not delivered:
+                return total
+        return total
+
+
+def _with_root(root: CountersServices, handler: Any, event: Any, context: Any) -> Any:
+    """The counters handler, using this stack's root."""
+    with services_of(sys.modules["wacast_fn_CountersFunction"], root):
+        return handler(event, context)
 
 
 def build_roots(template: LocalTemplate, tuning: dict[str, str] | None = None, **per_root: Any) -> Roots:
@@ -77,4 +123,5 @@ def build_roots(template: LocalTemplate, tuning: dict[str, str] | None = None, *
         events=build_events(EventsSettings.load(env("EventsFunction")), **per_root),
         dlq=build_dlq(DlqSettings.load(env("DlqFunction")), **per_root),
         host=build_session_host(SessionHostSettings.load(env("SessionHost")), **per_root),
+        counters=build_counters(CountersSettings.load(env("CountersFunction")), **per_root),
     )

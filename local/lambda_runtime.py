@@ -6,7 +6,8 @@ import importlib.util
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,18 @@ def load_module(code_dir: Path, module_name: str, alias: str) -> Any:
     sys.modules[alias] = module
     spec.loader.exec_module(module)
     return module
+
+
+@contextmanager
+def services_of(module: Any, root: Any) -> Iterator[None]:
+    """Within the block, the handler module's `get_services` answers `root` (the module caches the first
+    root it builds; a test or the in-process stack hands it its own)."""
+    original = module.get_services
+    module.get_services = lambda: root
+    try:
+        yield
+    finally:
+        module.get_services = original
 
 
 def load_handler(code_dir: Path, handler: str, function_id: str) -> Handler:

@@ -61,6 +61,7 @@ def run_consumer(spec: dict[str, Any]) -> None:
 
     from local.lambda_runtime import load_handler
     from local.pollers import SqsPoller
+    from local.streams import StreamPoller
 
     function = spec["function"]
     handler = one_at_a_time(
@@ -68,7 +69,23 @@ def run_consumer(spec: dict[str, Any]) -> None:
     )
     region = spec["account"]["region"]
     sqs = boto3.client("sqs", region_name=region)  # under the function's role, as Lambda's pollers are
-    pollers = [
+    streams = boto3.client("dynamodbstreams", region_name=region)
+    pollers: list[SqsPoller | StreamPoller] = [
+        StreamPoller(
+            streams,
+            m["queue_arn"],
+            handler,
+            spec["name"],
+            batch_size=m["batch_size"],
+            batching_window=m["batching_window"],
+            filters=tuple(m["filters"]),
+            timeout_seconds=int(function["timeout"]),
+            region=region,
+        )
+        for m in spec["mappings"]
+        if m.get("kind") == "dynamodb"
+    ]
+    pollers += [
         SqsPoller(
             sqs,
             m["queue_url"],
@@ -83,6 +100,7 @@ def run_consumer(spec: dict[str, Any]) -> None:
             wait_seconds=int(spec.get("poll_wait_seconds", 1)),
         )
         for m in spec["mappings"]
+        if m.get("kind", "sqs") == "sqs"
     ]
     for poller in pollers:
         poller.start()

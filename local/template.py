@@ -64,10 +64,15 @@ class ContainerSpec:
 @dataclass
 class EventSourceMapping:
     function_id: str
+    #: The queue's logical id, or the table's for a stream.
     queue_id: str
     batch_size: int = 10
     batching_window: int = 0
     report_batch_item_failures: bool = False
+    #: "sqs", or "dynamodb" (the table's stream)
+    kind: str = "sqs"
+    #: Lambda's filter patterns (JSON), for a stream: records that match none are not delivered.
+    filters: tuple[str, ...] = ()
 
 
 @dataclass
@@ -167,6 +172,7 @@ class LocalTemplate:
 
     def _create_AWS_DynamoDB_Table(self, logical_id: str, props: dict[str, Any]) -> Physical:  # noqa: N802
         name = self.resolve(props.get("TableName", f"{self.stack_name}-{logical_id}"))
+        stream_arn = self.arn("dynamodb", f"table/{name}/stream/1970-01-01T00:00:00.000")
         if self.clients is not None:
             ddb = self.clients["dynamodb"]
             kwargs = {
@@ -177,11 +183,14 @@ class LocalTemplate:
             }
             if props.get("GlobalSecondaryIndexes"):
                 kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-            ddb.create_table(**kwargs)
+            if props.get("StreamSpecification"):
+                kwargs["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+            created = ddb.create_table(**kwargs)["TableDescription"]
+            stream_arn = created.get("LatestStreamArn", stream_arn)
             ttl = props.get("TimeToLiveSpecification")
             if ttl:
                 ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
-        return Physical(ref=name, attributes={"Arn": self.arn("dynamodb", f"table/{name}")})
+        return Physical(ref=name, attributes={"Arn": self.arn("dynamodb", f"table/{name}"), "StreamArn": stream_arn})
 
     def _create_AWS_Scheduler_ScheduleGroup(self, logical_id: str, props: dict[str, Any]) -> Physical:  # noqa: N802
         name = self.resolve(props.get("Name", f"{self.stack_name}-{logical_id}"))
@@ -313,13 +322,17 @@ class LocalTemplate:
             if resource["Type"] != "AWS::Lambda::EventSourceMapping":
                 continue
             props = resource["Properties"]
+            source, attribute = props["EventSourceArn"]["Fn::GetAtt"]
+            filters = props.get("FilterCriteria", {}).get("Filters", [])
             mappings.append(
                 EventSourceMapping(
                     function_id=props["FunctionName"]["Ref"],
-                    queue_id=props["EventSourceArn"]["Fn::GetAtt"][0],
+                    queue_id=source,
                     batch_size=int(props.get("BatchSize", 10)),
                     batching_window=int(props.get("MaximumBatchingWindowInSeconds", 0)),
                     report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+                    kind="dynamodb" if attribute == "StreamArn" else "sqs",
+                    filters=tuple(f["Pattern"] for f in filters),
                 )
             )
         return mappings

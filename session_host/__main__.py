@@ -31,7 +31,7 @@ from session_host.host import DriverFactory, EventsFor, SessionHost
 from session_host.stopping import wait_for_stop_signal
 from session_host.timers import Timers
 from wacast.adapters.clock import SystemClock
-from wacast.bootstrap import build_session_host
+from wacast.bootstrap.host import build_session_host
 from wacast.observability import logger, set_metrics_sink
 from wacast.settings import ConfigError, SessionHostSettings
 

@@ -3,6 +3,9 @@ and everything goes to the events queue for the events function.
 
 `DriverEventsFor` binds the events of one driver: states go through the supervisor (which keeps the
 per-driver sessions and decides on reconnects), the rest straight to HostEvents.
+
+Receipts go out in batches (session_host.receipt_buffer: about a second's worth per events-queue
+message, once `start`ed); incoming messages and sender states, rare, one event each.
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ import threading
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from session_host.receipt_buffer import ReceiptBuffer
 from wacast.domain.errors import NotFound
-from wacast.domain.events import HostEvent, IncomingEvent, ReceiptEvent, ReceiptStatus, SenderStateEvent
+from wacast.domain.events import HostEvent, IncomingEvent, Receipt, ReceiptStatus, SenderStateEvent
 from wacast.domain.senders import DriverSession, Sender, SenderState, overall_state
 from wacast.observability import logger
 from wacast.ports import EventPublisher, SenderRepository
@@ -24,10 +28,21 @@ if TYPE_CHECKING:
 class HostEvents:
     """Writes session state to the sender item and publishes what happens on WhatsApp."""
 
-    def __init__(self, senders: SenderRepository, publisher: EventPublisher) -> None:
+    def __init__(
+        self, senders: SenderRepository, publisher: EventPublisher, receipts: ReceiptBuffer | None = None
+    ) -> None:
         self.senders = senders
         self.publisher = publisher
+        self.receipts = receipts or ReceiptBuffer(publisher)
         self._lock = threading.Lock()  # one read-modify-write of a sender item at a time
+
+    def start(self) -> None:
+        """From now on, receipts wait up to the buffer's window to share an events-queue message."""
+        self.receipts.start()
+
+    def stop(self) -> None:
+        """Publish the receipts still waiting; from now on, each is published at once."""
+        self.receipts.stop()
 
     def publish_state(self, sender: Sender, sessions: dict[str, DriverSession], at: datetime) -> None:
         """Write the per-driver sessions and the sender's overall state (and publish a change)."""
@@ -74,15 +89,16 @@ class HostEvents:
     def on_receipt(
         self, sender: Sender, provider_ids: list[str], status: ReceiptStatus, recipient: str | None, at: datetime
     ) -> None:
-        self._publish(
-            ReceiptEvent(
+        self.receipts.add(
+            Receipt(
                 account_id=sender.account_id,
                 sender_id=sender.id,
-                provider_message_ids=provider_ids,
+                provider_message_id=provider_id,
                 status=status,
                 recipient=recipient,
                 at=at,
             )
+            for provider_id in provider_ids
         )
 
     def on_incoming(self, sender: Sender, from_phone: str, text: str, at: datetime) -> None:

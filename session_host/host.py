@@ -2,8 +2,8 @@
 consumers (outbox and control), opens the sessions that were open before, and shuts down gracefully.
 
 Shutdown order (SIGTERM): stop taking commands; stop the outbox consumer, which stops polling,
-finishes the sends in flight and hands every waiting message back to SQS; stop reconnecting; and
-only then close the driver sessions the last sends needed.
+finishes the sends in flight and hands every waiting message back to SQS; stop reconnecting; only
+then close the driver sessions the last sends needed; and publish the receipts still waiting.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from session_host.health import Heartbeat
 from session_host.supervisor import SessionSupervisor, SupervisorPolicy, resume_state
 from session_host.timers import ThreadTimers, Timers
 from wacast.bootstrap import SessionHostServices
+from wacast.bootstrap.shared import presets_of
 from wacast.domain.senders import Sender, SenderState
 from wacast.observability import logger
 from wacast.services.delivery import DeliveryConfig, DeliveryService
@@ -88,6 +89,7 @@ class SessionHost:
                 host_id=settings.host_id,
                 lease_seconds=settings.lease_seconds,
                 disconnected_recheck_seconds=settings.disconnected_recheck_seconds,
+                presets=presets_of(settings),
             ),
             rng=random.Random(),
         )
@@ -113,6 +115,7 @@ class SessionHost:
         self._refresher = threading.Thread(target=self._refresh_loop, name="sender-refresh", daemon=True)
 
     def start(self) -> None:
+        self.events.start()
         self.open_sessions()
         self.consumer.start()
         self.control.start()
@@ -126,6 +129,7 @@ class SessionHost:
         self.supervisor.stop()
         for driver in self.drivers.values():
             driver.stop()
+        self.events.stop()  # the receipts the sessions reported until they closed
         self._workers.shutdown(wait=False, cancel_futures=True)
         self.timers.stop()
         logger.info("session host stopped")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
-from collections import defaultdict
+import time
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -296,59 +297,117 @@ class InMemoryPacingGuard:
         self.reserved.append((sender.id, now))
         return 0.0
 
-    def record_send(self, sender: Sender, at: datetime) -> None:
-        self.last[sender.id] = max(at, self.last.get(sender.id, at))
-
 
 class InMemoryQueue:
-    """A Queue with SQS's visible/delayed/in-flight bookkeeping, on a FakeClock."""
+    """A Queue with SQS's visible/delayed/in-flight bookkeeping, on a FakeClock. `calls` counts the SQS
+    requests it stands for (a batch is one); `refuse` makes SQS refuse batch entries of a message id."""
 
     def __init__(self, clock: FakeClock, name: str = "queue") -> None:
         self.name = name
         self.clock = clock
         self._seq = itertools.count()
+        self._lock = threading.RLock()  # the host's poller, lanes and flusher share it
         self.messages: dict[str, dict[str, Any]] = {}  # id -> {body, visible_at, receives}
         self.sent: list[tuple[dict[str, Any], int]] = []
+        self.calls: Counter[str] = Counter()
+        self.deletes: Counter[str] = Counter()  # message id -> deletes that removed or found it gone
+        self.refuse: Counter[str] = Counter()  # message id -> how many more batch entries of it SQS refuses
 
     def arn(self) -> str:
         return f"arn:aws:sqs:us-east-1:000000000000:{self.name}"
 
     def send(self, body: Mapping[str, Any], delay_seconds: int = 0) -> None:
-        self.send_batch([(body, delay_seconds)])
+        self._send([(body, delay_seconds)], "send")
 
     def send_batch(self, entries: Sequence[tuple[Mapping[str, Any], int]]) -> None:
-        for body, delay in entries:
-            message_id = f"q{next(self._seq)}"
-            visible_at = self.clock.now() + timedelta(seconds=delay)
-            self.messages[message_id] = {"body": dict(body), "visible_at": visible_at, "receives": 0}
-            self.sent.append((dict(body), delay))
+        self._send(entries, "send_batch")
+
+    def _send(self, entries: Sequence[tuple[Mapping[str, Any], int]], call: str) -> None:
+        with self._lock:
+            self.calls[call] += -(-len(entries) // 10)
+            for body, delay in entries:
+                message_id = f"q{next(self._seq)}"
+                visible_at = self.clock.now() + timedelta(seconds=delay)
+                self.messages[message_id] = {"body": dict(body), "visible_at": visible_at, "receives": 0}
+                self.sent.append((dict(body), delay))
 
     def receive(self, max_messages: int = 10, wait_seconds: int = 20) -> list[QueueMessage]:
-        now = self.clock.now()
-        due = [(mid, m) for mid, m in self.messages.items() if m["visible_at"] <= now][:max_messages]
-        out = []
-        for message_id, m in due:
-            m["receives"] += 1
-            m["visible_at"] = now + timedelta(seconds=120)
-            handle = f"{message_id}:{m['receives']}"
-            out.append(
-                QueueMessage(
-                    body=dict(m["body"]), receipt_handle=handle, message_id=message_id, receive_count=m["receives"]
+        with self._lock:
+            self.calls["receive"] += 1
+            now = self.clock.now()
+            due = [(mid, m) for mid, m in self.messages.items() if m["visible_at"] <= now][:max_messages]
+            out = []
+            for message_id, m in due:
+                m["receives"] += 1
+                m["visible_at"] = now + timedelta(seconds=120)
+                handle = f"{message_id}:{m['receives']}"
+                out.append(
+                    QueueMessage(
+                        body=dict(m["body"]), receipt_handle=handle, message_id=message_id, receive_count=m["receives"]
+                    )
                 )
-            )
-        return out
+            return out
 
     def delete(self, message: QueueMessage) -> None:
+        with self._lock:
+            self.calls["delete"] += 1
+            self._delete(message)
+
+    def delete_batch(self, messages: Sequence[QueueMessage]) -> list[QueueMessage]:
+        with self._lock:
+            self.calls["delete_batch"] += -(-len(messages) // 10)
+            refused = [m for m in messages if self._refused(m)]
+            for message in messages:
+                if message not in refused:
+                    self._delete(message)
+            return refused
+
+    def _delete(self, message: QueueMessage) -> None:
+        self.deletes[message.message_id] += 1
         self.messages.pop(message.message_id, None)
 
     def change_visibility(self, message: QueueMessage, seconds: int) -> None:
+        with self._lock:
+            self.calls["change_visibility"] += 1
+            self._change_visibility(message, seconds)
+
+    def change_visibility_batch(self, changes: Sequence[tuple[QueueMessage, int]]) -> list[QueueMessage]:
+        with self._lock:
+            self.calls["change_visibility_batch"] += -(-len(changes) // 10)
+            refused = [m for m, _ in changes if self._refused(m)]
+            for message, seconds in changes:
+                if message not in refused:
+                    self._change_visibility(message, seconds)
+            return refused
+
+    def _change_visibility(self, message: QueueMessage, seconds: int) -> None:
         if message.message_id in self.messages:
             self.messages[message.message_id]["visible_at"] = self.clock.now() + timedelta(seconds=seconds)
 
+    def _refused(self, message: QueueMessage) -> bool:
+        if self.refuse[message.message_id] <= 0:
+            return False
+        self.refuse[message.message_id] -= 1
+        return True
+
+    def visible_at(self, message_id: str) -> datetime | None:
+        with self._lock:
+            m = self.messages.get(message_id)
+            return None if m is None else m["visible_at"]
+
     def depth(self) -> QueueDepth:
-        now = self.clock.now()
-        visible = sum(1 for m in self.messages.values() if m["visible_at"] <= now)
-        return QueueDepth(visible=visible, in_flight=0, delayed=len(self.messages) - visible)
+        with self._lock:
+            now = self.clock.now()
+            visible = sum(1 for m in self.messages.values() if m["visible_at"] <= now)
+            return QueueDepth(visible=visible, in_flight=0, delayed=len(self.messages) - visible)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Until `condition` holds, for a test that runs the host's threads (fails after `timeout` seconds)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "it never happened"
+        time.sleep(0.01)
 
 
 class ScriptedDriver:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.batch import EventType
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import Json
 
-from wacast.batch import consume
-from wacast.bootstrap import EventsServices, build_events
+from wacast.batch import WholeBatchProcessor, consume
+from wacast.bootstrap.consumers import EventsServices, build_events
 from wacast.domain.events import HostEvent
-from wacast.observability import log_keys_from_body, logger, metrics, tracer
+from wacast.observability import logger, metrics, tracer
 from wacast.settings import EventsSettings
 
 
@@ -21,7 +22,8 @@ class EventRecord(SqsRecordModel):
     body: Json[HostEvent]  # type: ignore[assignment]
 
 
-processor = BatchProcessor(event_type=EventType.SQS, model=EventRecord)
+#: The records of a batch are applied together: their receipts grouped by message, one write each.
+processor = WholeBatchProcessor(event_type=EventType.SQS, model=EventRecord)
 
 
 @lru_cache(maxsize=1)
@@ -30,9 +32,9 @@ def get_services() -> EventsServices:
     return build_events(EventsSettings.load())
 
 
-@log_keys_from_body("account_id", "sender_id", "provider_message_ids")
-def record_handler(record: EventRecord) -> None:
-    get_services().events.handle(record.body)
+def batch_handler(records: Sequence[EventRecord]) -> list[Exception | None]:
+    """Each record's failure (None: applied); Powertools reports the failed ones for a retry."""
+    return get_services().events.handle_batch([record.body for record in records])
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -40,4 +42,4 @@ def record_handler(record: EventRecord) -> None:
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     get_services()  # a deployable that cannot start fails the invocation, not each record
-    return consume(event, context, processor=processor, record_handler=record_handler, function="events")
+    return consume(event, context, processor=processor, record_handler=batch_handler, function="events")

@@ -23,4 +23,9 @@ def test_a_message_sent_over_http_reaches_read(api: httpx.Client) -> None:
     while job["status"] != "READ" and time.monotonic() < deadline:
         time.sleep(0.3)
         job = api.get(f"/api/messages/queue/job/{job['jobId']}", headers=headers).json()
-    assert [h["status"] for h in job["history"]] == ["QUEUED", "SENDING", "SENT", "DELIVERED", "READ"]
+    # the host batches receipts: when the read receipt comes within a second of the delivered one, only READ
+    # is sent (a read message was delivered) and the message goes SENT -> READ in one write
+    assert [h["status"] for h in job["history"]] in (
+        ["QUEUED", "SENDING", "SENT", "DELIVERED", "READ"],
+        ["QUEUED", "SENDING", "SENT", "READ"],
+    )

@@ -122,12 +122,16 @@ class CampaignWorld:
             self.services.queues.events.delete(message)
         return len(received)
 
+    def pump_counters(self) -> int:
+        """The counters function's work: status changes from the table's stream onto the counters."""
+        return self.services.roots.settle_counters()
+
     def run_until(self, done: Callable[[], bool], timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if done():
                 return
-            moved = self.pump_jobs() + self.pump_outbox(limit=50) + self.pump_events()
+            moved = self.pump_jobs() + self.pump_outbox(limit=50) + self.pump_events() + self.pump_counters()
             if not moved:
                 time.sleep(0.1)
         raise AssertionError("the campaign did not get there in time")
@@ -136,7 +140,7 @@ class CampaignWorld:
         """Let the receipts still on their way arrive and be applied (quiet for two seconds)."""
         deadline, quiet_since = time.monotonic() + timeout, time.monotonic()
         while time.monotonic() < deadline:
-            if self.pump_events():
+            if self.pump_events() + self.pump_counters():
                 quiet_since = time.monotonic()
             elif time.monotonic() - quiet_since > 2.0:
                 return
@@ -146,6 +150,7 @@ class CampaignWorld:
     # -- looking --------------------------------------------------------------------------------
 
     def reload(self, campaign: Campaign) -> Campaign:
+        self.pump_counters()  # the counters as they are once the stream is applied
         return self.services.campaigns.get(self.principal, campaign.id)
 
     def messages(self, campaign: Campaign) -> list[Message]:

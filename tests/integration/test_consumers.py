@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -21,18 +21,23 @@ def handler(name: str):  # type: ignore[no-untyped-def]
     return load_handler(ROOT / f"functions/{name}", "app.handler", f"{name.capitalize()}Function")
 
 
-def sent_message(services: Services, status: MessageStatus = S.SENT, provider_id: str = "P1") -> Message:
+def queued(services: Services, message_id: str = "m1", phone: str = "+919876543210") -> Message:
     message = Message(
-        id="m1",
+        id=message_id,
         account_id="a1",
         sender_id="s1",
-        phone="+919876543210",
+        phone=phone,
         body="hi",
         created_at=NOW,
         updated_at=NOW,
         history=[StatusChange(status=S.QUEUED, at=NOW)],
     )
     services.messages.create(message)
+    return message
+
+
+def sent_message(services: Services, status: MessageStatus = S.SENT, provider_id: str = "P1") -> Message:
+    message = queued(services)
     m = services.messages.transition(message, S.SENDING, NOW, changes={"lease_owner": "w"})
     m = services.messages.mark_driver_called(m, NOW)
     if status is S.SENT:
@@ -63,6 +68,36 @@ def test_receipts_move_a_message_forward_and_never_back(services: Services) -> N
     events = handler("events")
     assert events(sqs_event("sqs_receipt.json", receipt("READ")), LambdaContext("events")) == {"batchItemFailures": []}
     events(sqs_event("sqs_receipt.json", receipt("DELIVERED")), LambdaContext("events"))  # late, out of order
+    assert status_of(services) is S.READ
+
+
+def test_the_receipts_of_one_sqs_batch_move_a_message_in_one_write(services: Services) -> None:
+    # given a sent message, a DELIVERED queued by a host of the previous version and a host's batch with READ
+    before = sent_message(services)
+    batch = {"type": "receipt_batch", "receipts": [{**receipt("READ"), "provider_message_id": "P1"}]}
+    event = sqs_event("sqs_receipt.json", receipt("DELIVERED"), batch)
+    # when the events function gets both in one invocation
+    assert handler("events")(event, LambdaContext("events")) == {"batchItemFailures": []}
+    # then SENT -> READ, one write
+    after = services.messages.get("m1")
+    assert after is not None and after.status is S.READ and after.version == before.version + 1
+    assert [h.status for h in after.history][-2:] == [S.SENT, S.READ]
+
+
+def test_a_receipt_waiting_for_its_send_fails_its_record_only(services: Services) -> None:
+    # given a send in flight (live lease) to the recipient, and a sent message to someone else
+    sent_message(services)
+    live = queued(services, "m2", phone="+14155550100")
+    claimed = services.messages.transition(
+        live, S.SENDING, NOW, changes={"lease_owner": "w", "lease_expires_at": NOW + timedelta(minutes=5)}
+    )
+    services.messages.mark_driver_called(claimed, NOW)
+    stray = {**receipt("DELIVERED", "TYPED-ON-THE-PHONE"), "recipient": "+14155550100"}
+    event = sqs_event("sqs_receipt.json", stray, receipt("READ"))
+    # when
+    response = handler("events")(event, LambdaContext("events"))
+    # then the waiting one is retried, the other applied
+    assert response == {"batchItemFailures": [{"itemIdentifier": "msg-0"}]}
     assert status_of(services) is S.READ
 
 

@@ -27,7 +27,8 @@ from pydantic import BaseModel
 from samtranslator.yaml_helper import yaml_parse
 
 from local.inprocess import Roots
-from local.lambda_runtime import LambdaContext, load_module
+from local.lambda_runtime import LambdaContext, load_module, services_of
+from local.streams import matches
 from local.template import ROOT, TEMPLATE, LocalTemplate, translate
 from tests.fakes import FakeClock
 from tests.integration.campaign_world import CampaignWorld, S
@@ -57,10 +58,12 @@ FIXTURES: dict[str, str] = {
     "sqs_dispatch_sweep.json": "DispatcherFunction",
     "sqs_schedule_fire.json": "DispatcherFunction",
     "sqs_receipt.json": "EventsFunction",
+    "sqs_receipt_batch.json": "EventsFunction",
     "sqs_incoming_stop.json": "EventsFunction",
     "sqs_sender_state.json": "EventsFunction",
     "sqs_outbox_dead.json": "DlqFunction",
     "sqs_campaign_dead.json": "DlqFunction",
+    "dynamodb_message_changes.json": "CountersFunction",
 }
 FILES = sorted(p.name for p in EVENTS.glob("*.json"))
 
@@ -97,9 +100,13 @@ def deployed() -> LocalTemplate:
 
 
 def event_sources(function: str) -> set[str]:
-    """The ARNs of the queues `function` consumes."""
+    """The ARNs of the queues (or the table's stream) `function` consumes."""
     t = deployed()
-    return {t.queue_arn(m.queue_id) for m in t.event_source_mappings() if m.function_id == function}
+    return {
+        t.queue_arn(m.queue_id) if m.kind == "sqs" else t.resolve({"Fn::GetAtt": [m.queue_id, "StreamArn"]})
+        for m in t.event_source_mappings()
+        if m.function_id == function
+    }
 
 
 def dead_letter_sources() -> dict[str, tuple[str, int]]:
@@ -225,8 +232,31 @@ def test_the_fixture_is_shaped_as_aws_delivers_it(name: str) -> None:
             check_sqs_record(function, record)
     elif name.startswith("http_api_"):
         check_http_api_request(function, event)
+    elif name.startswith("dynamodb_"):
+        for record in event["Records"]:
+            check_stream_record(function, record)
     else:
-        pytest.fail(f"{name}: name a fixture sqs_<what>.json or http_api_<what>.json")
+        pytest.fail(f"{name}: name a fixture sqs_<what>.json, dynamodb_<what>.json or http_api_<what>.json")
+
+
+def check_stream_record(function: str, record: dict[str, Any]) -> None:
+    """A DynamoDB stream record as Lambda delivers it, that the mapping's filter lets through."""
+    assert set(record) == {
+        "eventID",
+        "eventName",
+        "eventVersion",
+        "eventSource",
+        "awsRegion",
+        "dynamodb",
+        "eventSourceARN",
+    }
+    assert record["eventSource"] == "aws:dynamodb" and record["awsRegion"] == deployed().region
+    assert record["eventSourceARN"] in event_sources(function), f"{function} consumes {event_sources(function)}"
+    data = record["dynamodb"]
+    assert data["StreamViewType"] == "NEW_AND_OLD_IMAGES" and data["SequenceNumber"].isdigit()
+    assert data["Keys"] == {k: data["NewImage"][k] for k in ("pk", "sk")}
+    mapping = next(m for m in deployed().event_source_mappings() if m.function_id == function)
+    assert any(matches(json.loads(pattern), record) for pattern in mapping.filters), "the filter would drop it"
 
 
 # -- the behaviour: each fixture, through its handler, against this test's stack -----------------------
@@ -362,6 +392,23 @@ def receipt(case: Case) -> None:
     assert moved is not None and moved.status is S.DELIVERED  # SENT -> DELIVERED: the double grey tick
 
 
+def receipt_batch(case: Case) -> None:
+    receipts = case.body()["receipts"]
+    for i, r in enumerate(receipts):  # a message sent to each, with the provider id WhatsApp gave it
+        body = {"message_id": f"m_fixture_{i}", "account_id": r["account_id"], "sender_id": r["sender_id"]}
+        sending = case.services.messages.mark_driver_called(
+            message_of(case.services, body, r["recipient"]), datetime.now(UTC)
+        )
+        case.services.messages.transition(
+            sending, S.SENT, datetime.now(UTC), changes={"provider_message_id": r["provider_message_id"]}
+        )
+    assert case.invoke() == NO_FAILURES
+    moved = [case.services.messages.get(f"m_fixture_{i}") for i in range(len(receipts))]
+    # SENT -> READ in one step (a read message was delivered), and SENT -> DELIVERED
+    assert [m.status.value if m else None for m in moved] == [r["status"] for r in receipts] == ["READ", "DELIVERED"]
+    assert moved[0] is not None and [h.status for h in moved[0].history][-2:] == [S.SENT, S.READ]
+
+
 def incoming_stop(case: Case) -> None:
     body = case.body()
     optouts = case.services.repos.optouts
@@ -434,6 +481,34 @@ def api_send(case: Case) -> None:
     assert [m.body["message_id"] for m in case.services.queues.outbox.receive(wait_seconds=1)] == [job["jobId"]]
 
 
+def message_changes(case: Case) -> None:
+    """The counters move once per change of the batch (QUEUED -> SENDING -> SENT -> READ: queued to read,
+    one send by neonize), and a retry of the same batch moves nothing."""
+    world = CampaignWorld(case.services)
+    try:
+        world.contacts(1, "stream")
+        campaign = world.campaign("stream")
+        world.services.campaigns.start(world.principal, campaign.id)
+        world.pump_jobs(wait=1)
+        before = world.reload(campaign).counters
+        assert (before.total, before.queued) == (1, 1)
+        event = json.loads(json.dumps(case.event).replace("acct_demo", world.principal.account_id))
+        event = json.loads(json.dumps(event).replace("cmp_demo", campaign.id))
+        for _ in range(2):  # Lambda retries a batch it is not sure of: the second time changes nothing
+            invoke_with_root("CountersFunction", case.roots.counters, event)
+        after = case.services.campaigns.get(world.principal, campaign.id)
+        assert (after.counters.queued, after.counters.read, after.counters.total) == (0, 1, 1)
+        stats = case.services.stats.campaign(world.principal, campaign.id)
+        assert stats.by_driver.get("neonize") == 1
+    finally:
+        world.close()
+
+
+def invoke_with_root(function: str, root: Any, event: dict[str, Any]) -> Any:
+    with services_of(module_of(function), root):
+        return invoke(function, event)
+
+
 SCENARIOS: dict[str, Callable[[Case], None]] = {
     "http_api_health.json": api_health,
     "http_api_register.json": api_register,
@@ -443,10 +518,12 @@ SCENARIOS: dict[str, Callable[[Case], None]] = {
     "sqs_dispatch_sweep.json": dispatch_sweep,
     "sqs_schedule_fire.json": schedule_fire,
     "sqs_receipt.json": receipt,
+    "sqs_receipt_batch.json": receipt_batch,
     "sqs_incoming_stop.json": incoming_stop,
     "sqs_sender_state.json": sender_state,
     "sqs_outbox_dead.json": outbox_dead,
     "sqs_campaign_dead.json": campaign_dead,
+    "dynamodb_message_changes.json": message_changes,
 }
 
 

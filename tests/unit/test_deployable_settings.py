@@ -12,6 +12,7 @@ from local.template import LocalTemplate
 from wacast.settings import (
     ApiSettings,
     ConfigError,
+    CountersSettings,
     DeployableSettings,
     DispatcherSettings,
     DlqSettings,
@@ -24,6 +25,7 @@ SETTINGS: dict[str, type[DeployableSettings]] = {
     "DispatcherFunction": DispatcherSettings,
     "EventsFunction": EventsSettings,
     "DlqFunction": DlqSettings,
+    "CountersFunction": CountersSettings,
     "SessionHost": SessionHostSettings,
 }
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from wacast.bootstrap import ApiServices, build_api
+from wacast.bootstrap.api import ApiServices, build_api
 from wacast.domain.accounts import API_KEY_PREFIX, Principal
 from wacast.domain.errors import Unauthorized
 from wacast.settings import ApiSettings

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import functools
 import json
+import numbers
 import os
 import threading
 import warnings
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from typing import Protocol, TypeVar
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any, Protocol, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 
 NAMESPACE = "Wacast"
 
@@ -22,7 +24,49 @@ logger = Logger(service="wacast")
 metrics = Metrics(namespace=NAMESPACE, service="wacast")
 # An invocation without a business metric (most API requests) is normal: no warning for it at each flush.
 warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
-tracer = Tracer(service="wacast")
+
+
+class _UntracedSegment(BaseSegment):
+    """The subsegment of a tracer that traces nothing: every call is a no-op."""
+
+    def close(self, end_time: int | None = None) -> None: ...
+    def add_subsegment(self, subsegment: Any) -> None: ...
+    def remove_subsegment(self, subsegment: Any) -> None: ...
+    def put_annotation(self, key: str, value: str | numbers.Number | bool) -> None: ...
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None: ...
+    def add_exception(self, exception: BaseException, stack: Any, remote: bool = False) -> None: ...
+
+
+class UntracedProvider(BaseProvider):
+    """Powertools' tracer provider where tracing is off (the session host on ECS, the local stack, tests).
+    Powertools' default, X-Ray's recorder, is imported even then, and outside Lambda its sampler opens a botocore
+    session and client of its own at import (~20 MB, ~100 ms): this one records nothing and imports nothing."""
+
+    @contextmanager
+    def in_subsegment(self, name: str | None = None, **kwargs: Any) -> Iterator[BaseSegment]:
+        yield _UntracedSegment()
+
+    @asynccontextmanager
+    async def in_subsegment_async(self, name: str | None = None, **kwargs: Any) -> AsyncIterator[BaseSegment]:
+        yield _UntracedSegment()
+
+    def put_annotation(self, key: str, value: str | numbers.Number | bool) -> None: ...
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None: ...
+    def patch(self, modules: Sequence[str]) -> None: ...
+    def patch_all(self) -> None: ...
+
+
+def _tracer() -> Tracer:
+    """On Lambda (Tracing: Active), X-Ray's tracer with only botocore patched: every AWS call, PynamoDB's
+    included, goes through its clients (X-Ray's default list would also import httpx and sqlite3 into every
+    function at cold start, and trace each DynamoDB call twice). Where Powertools turns tracing off, a
+    tracer on `UntracedProvider`."""
+    if Tracer._is_tracer_disabled():
+        return Tracer(service="wacast", disabled=True, provider=UntracedProvider())
+    return Tracer(service="wacast", patch_modules=["botocore"])
+
+
+tracer = _tracer()
 
 # Metric names: the dashboard in template.yaml shows exactly these (a test checks it).
 MESSAGES_SENT = "MessagesSent"

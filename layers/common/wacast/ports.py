@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from wacast.domain.accounts import Account, AccountSettings, ApiKey, User
 from wacast.domain.campaigns import Campaign, CampaignStatus, DispatchState
 from wacast.domain.contacts import Contact
+from wacast.domain.counters import CounterKey
 from wacast.domain.messages import Message, MessageStatus
 from wacast.domain.optout import OptOut
 from wacast.domain.outcomes import SendOutcome
@@ -71,7 +72,17 @@ class Queue(Protocol):
 
     def delete(self, message: QueueMessage) -> None: ...
 
+    def delete_batch(self, messages: Sequence[QueueMessage]) -> list[QueueMessage]:
+        """Delete received messages, 10 per SQS call. Returns the ones refused one by one (the caller may
+        retry them); raises Unavailable when a whole call fails."""
+        ...
+
     def change_visibility(self, message: QueueMessage, seconds: int) -> None: ...
+
+    def change_visibility_batch(self, changes: Sequence[tuple[QueueMessage, int]]) -> list[QueueMessage]:
+        """Set each (message, seconds) visibility, 10 per SQS call. Returns the messages refused one by one;
+        raises Unavailable when a whole call fails."""
+        ...
 
     def depth(self) -> QueueDepth: ...
 
@@ -343,17 +354,26 @@ class CampaignStates(Protocol):
         ...
 
 
+class CounterLedger(Protocol):
+    """Counter moves applied from the table's stream, with a ledger entry per stream batch."""
+
+    def applied_through(self, batch_id: str) -> int:
+        """The last stream sequence number of this batch already applied (0: none)."""
+        ...
+
+    def apply(self, batch_id: str, expected: int, through: int, moves: Mapping[CounterKey, Mapping[str, int]]) -> None:
+        """In one write: the counter moves, and the batch's ledger entry from `expected` to `through`.
+        Raises StaleState when the ledger entry is no longer at `expected` (another attempt moved it).
+        Moves of a campaign that no longer exists are dropped."""
+        ...
+
+
 class PacingGuard(Protocol):
     """The last guard of pacing: a send slot per sender, shared by every host, never closer than the
     minimum gap and never above the daily cap."""
 
     def reserve(self, sender: Sender, now: datetime) -> float:
         """Reserve a slot at `now`. Returns 0 when reserved, else the seconds to wait before asking again."""
-        ...
-
-    def record_send(self, sender: Sender, at: datetime) -> None:
-        """A write to WhatsApp ended at `at` (a driver call can take seconds after its reservation):
-        the next slot counts its gap from here."""
         ...
 
 

@@ -5,27 +5,41 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import jwt
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 
 from wacast.domain.accounts import API_KEY_PREFIX, Principal, Role
 from wacast.domain.errors import Unauthorized
 
-_hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("timing-equaliser")
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
+
+@cache
+def _argon2() -> tuple[PasswordHasher, str]:
+    """The hasher and the hash an unknown user is verified against, made at the first password operation
+    (sign-up, sign-in), not at import: argon2 costs ~80 ms and ~55 MB to load and run, and most
+    invocations (every consumer, most API requests) never hash a password. Either path pays it once."""
+    from argon2 import PasswordHasher
+
+    hasher = PasswordHasher()
+    return hasher, hasher.hash("timing-equaliser")
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    hasher, _ = _argon2()
+    return hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Constant-ish time: an unknown user still costs one argon2 verification."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    hasher, dummy_hash = _argon2()
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return hasher.verify(password_hash or dummy_hash, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -197,6 +197,12 @@ class EventsSettings(DeployableSettings):
     deployable: ClassVar[str] = "events function"
 
 
+class CountersSettings(DeployableSettings):
+    """The counters function: message status changes from the table's stream, applied to the counters."""
+
+    deployable: ClassVar[str] = "counters function"
+
+
 class DlqSettings(DeployableSettings):
     """The dlq function: tells the dead-letter queues it consumes apart by their ARNs."""
 

@@ -198,7 +198,13 @@ describe("a shop owner's first campaign", () => {
     await check("18-settings-key");
     await page.getByRole("button", { name: "I have stored it" }).click();
     expect(await page.locator(".new-key").count()).toBe(0);
-    await page.getByRole("button", { name: "Revoke" }).click();
+    // the list is refetched after the key is made: wait for its row, and say what the page shows if it never comes
+    const row = page.getByRole("row", { name: /Shop orders/ });
+    await row.waitFor({ timeout: 30_000 }).catch(async (error: Error) => {
+      const shown = await page.locator("main").innerText().catch(() => "(no main)");
+      throw new Error(`${error.message}\nthe page shows:\n${shown}`);
+    });
+    await row.getByRole("button", { name: "Revoke" }).click();
     await page.getByRole("button", { name: "Revoke" }).click();
     await page.getByText("No API key").waitFor();
     await check("19-settings");

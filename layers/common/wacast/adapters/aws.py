@@ -1,4 +1,13 @@
-"""boto3 clients, built once per process, and the one translation of their failures into domain errors.
+"""AWS clients, built once per process from its one botocore session, and the one translation of their
+failures into domain errors.
+
+One botocore session per process: every client here and PynamoDB's connections
+(`wacast.adapters.dynamo.connection`) are made from it. A session holds the endpoint, partition and service
+data it loads (~11 MB), so a session per client or per model class multiplied that. botocore sessions are
+not safe to create clients from on several threads at once (the session host and the API run threads), so
+every client is created under `SESSION_LOCK`; the clients themselves are thread-safe. The clients are
+botocore's own (what boto3's `client()` returns too): importing boto3 would only add its resource layer
+and s3transfer to every cold start.
 
 No endpoint is passed: botocore reads `AWS_ENDPOINT_URL` and the per-service variables
 (`AWS_ENDPOINT_URL_SQS`, `AWS_ENDPOINT_URL_DYNAMODB`, ...) itself, so the same code reaches AWS, the
@@ -10,12 +19,12 @@ for the type checker only, so the Lambda layer needs nothing more at run time.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -32,6 +41,21 @@ if TYPE_CHECKING:
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
 
 
+#: Held while a client is created from the process's session (botocore sessions are not thread-safe).
+SESSION_LOCK = threading.RLock()
+_session: botocore.session.Session | None = None
+_clients: dict[tuple[str, str], Any] = {}
+
+
+def botocore_session() -> botocore.session.Session:
+    """The process's one botocore session, made at first use. Create clients from it under `SESSION_LOCK`."""
+    global _session
+    with SESSION_LOCK:
+        if _session is None:
+            _session = botocore.session.get_session()
+        return _session
+
+
 @overload
 def client(service: Literal["sqs"], region: str) -> SQSClient: ...
 @overload
@@ -45,14 +69,15 @@ def client(service: Literal["secretsmanager"], region: str) -> SecretsManagerCli
 @overload
 def client(service: Literal["sts"], region: str) -> STSClient: ...
 def client(service: str, region: str) -> Any:
-    """A shared boto3 client (boto3 clients are thread-safe; sessions are not)."""
-    return _client(service, region)
-
-
-@lru_cache(maxsize=32)
-def _client(service: str, region: str) -> Any:
-    session: Any = boto3.session.Session()  # typed per service by the overloads above
-    return session.client(service, region_name=region, config=_CONFIG)
+    """The process's client of `service` in `region`, made at first use (clients are thread-safe)."""
+    key = (service, region)
+    made = _clients.get(key)
+    if made is None:
+        with SESSION_LOCK:
+            made = _clients.get(key)
+            if made is None:
+                made = _clients[key] = botocore_session().create_client(service, region_name=region, config=_CONFIG)
+    return made
 
 
 def error_details(exc: ClientError | BotoCoreError) -> dict[str, str] | None:

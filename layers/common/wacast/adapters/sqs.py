@@ -16,9 +16,15 @@ from wacast.ports import MoveTask, Queue, QueueDepth, QueueMessage
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.literals import QueueAttributeNameType
-    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef, StartMessageMoveTaskRequestTypeDef
+    from mypy_boto3_sqs.type_defs import (
+        ChangeMessageVisibilityBatchRequestEntryTypeDef,
+        DeleteMessageBatchRequestEntryTypeDef,
+        SendMessageBatchRequestEntryTypeDef,
+        StartMessageMoveTaskRequestTypeDef,
+    )
 
 MAX_DELAY_SECONDS = 900  # SQS DelaySeconds maximum
+MAX_VISIBILITY_SECONDS = 43200  # SQS VisibilityTimeout maximum (12 hours)
 BATCH = 10  # SQS batch maximum
 MAX_MOVE_RATE = 500  # StartMessageMoveTask's MaxNumberOfMessagesPerSecond maximum
 MAX_MOVE_TASKS = 10  # ListMessageMoveTasks' MaxResults maximum
@@ -85,8 +91,37 @@ class SqsQueue:
     def change_visibility(self, message: QueueMessage, seconds: int) -> None:
         with unavailable_on_aws_failure(f"change visibility on the {self.name} queue"):
             self._sqs.change_message_visibility(
-                QueueUrl=self.url, ReceiptHandle=message.receipt_handle, VisibilityTimeout=max(0, min(43200, seconds))
+                QueueUrl=self.url, ReceiptHandle=message.receipt_handle, VisibilityTimeout=_visibility(seconds)
             )
+
+    def delete_batch(self, messages: Sequence[QueueMessage]) -> list[QueueMessage]:
+        """Delete received messages, 10 per DeleteMessageBatch. Returns the ones SQS refused (an entry can
+        fail alone, e.g. a receipt handle that expired); raises Unavailable when a whole call fails."""
+        refused: list[QueueMessage] = []
+        for start in range(0, len(messages), BATCH):
+            chunk = messages[start : start + BATCH]
+            entries: list[DeleteMessageBatchRequestEntryTypeDef] = [
+                {"Id": str(i), "ReceiptHandle": m.receipt_handle} for i, m in enumerate(chunk)
+            ]
+            with unavailable_on_aws_failure(f"delete from the {self.name} queue"):
+                response = self._sqs.delete_message_batch(QueueUrl=self.url, Entries=entries)
+            refused.extend(chunk[int(f["Id"])] for f in response.get("Failed") or [])
+        return refused
+
+    def change_visibility_batch(self, changes: Sequence[tuple[QueueMessage, int]]) -> list[QueueMessage]:
+        """Set each (message, seconds) visibility, 10 per ChangeMessageVisibilityBatch. Returns the messages
+        SQS refused; raises Unavailable when a whole call fails."""
+        refused: list[QueueMessage] = []
+        for start in range(0, len(changes), BATCH):
+            chunk = changes[start : start + BATCH]
+            entries: list[ChangeMessageVisibilityBatchRequestEntryTypeDef] = [
+                {"Id": str(i), "ReceiptHandle": m.receipt_handle, "VisibilityTimeout": _visibility(seconds)}
+                for i, (m, seconds) in enumerate(chunk)
+            ]
+            with unavailable_on_aws_failure(f"change visibility on the {self.name} queue"):
+                response = self._sqs.change_message_visibility_batch(QueueUrl=self.url, Entries=entries)
+            refused.extend(chunk[int(f["Id"])][0] for f in response.get("Failed") or [])
+        return refused
 
     def depth(self) -> QueueDepth:
         with unavailable_on_aws_failure(f"read the depth of the {self.name} queue"):
@@ -142,3 +177,7 @@ class SqsQueue:
             )
             for r in response.get("Results", [])
         ]
+
+
+def _visibility(seconds: int) -> int:
+    return max(0, min(MAX_VISIBILITY_SECONDS, int(seconds)))

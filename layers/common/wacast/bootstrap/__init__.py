@@ -1,24 +1,61 @@
 """The composition roots: the only place that picks concrete adapters.
 
 One build function per deployable, each building only what that deployable uses, from its own
-settings (`wacast.settings`): `build_api`, `build_dispatcher`, `build_events`, `build_dlq` and
+settings (`wacast.settings`): `build_api`, `build_dispatcher`, `build_events`, `build_dlq`, `build_counters` and
 `build_session_host`. Only the api reads the JWT signing secret. Each entrypoint caches its root
 (cold start); tests build roots against moto from the environment template.yaml gives each resource.
 """
 
-from wacast.bootstrap.api import ApiServices, build_api, build_registration
-from wacast.bootstrap.consumers import (
-    DispatcherServices,
-    DlqServices,
-    EventsServices,
-    build_dispatcher,
-    build_dlq,
-    build_events,
-)
-from wacast.bootstrap.host import SessionHostServices, build_session_host
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wacast.bootstrap.api import ApiServices, build_api, build_registration
+    from wacast.bootstrap.consumers import (
+        CountersServices,
+        DispatcherServices,
+        DlqServices,
+        EventsServices,
+        build_counters,
+        build_dispatcher,
+        build_dlq,
+        build_events,
+    )
+    from wacast.bootstrap.host import SessionHostServices, build_session_host
+
+#: Each name and the root module that defines it. A root is imported when one of its names is first
+#: read, so a deployable loads its own root and none of the others' adapters and services (cold start).
+#: The entrypoints import their root module directly (`wacast.bootstrap.consumers`...).
+_ROOTS = {
+    "ApiServices": "api",
+    "build_api": "api",
+    "build_registration": "api",
+    "CountersServices": "consumers",
+    "build_counters": "consumers",
+    "DispatcherServices": "consumers",
+    "DlqServices": "consumers",
+    "EventsServices": "consumers",
+    "build_dispatcher": "consumers",
+    "build_dlq": "consumers",
+    "build_events": "consumers",
+    "SessionHostServices": "host",
+    "build_session_host": "host",
+}
+
+
+def __getattr__(name: str) -> Any:
+    root = _ROOTS.get(name)
+    if root is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{root}"), name)
+
 
 __all__ = [
     "ApiServices",
+    "CountersServices",
+    "build_counters",
     "DispatcherServices",
     "DlqServices",
     "EventsServices",

@@ -10,6 +10,7 @@ from wacast.adapters.clock import SystemClock
 from wacast.adapters.dynamo.accounts import DynamoAccountRepository
 from wacast.adapters.dynamo.campaigns import DynamoCampaignRepository, DynamoCampaignStates
 from wacast.adapters.dynamo.contacts import DynamoContactRepository
+from wacast.adapters.dynamo.counters import DynamoCounterLedger
 from wacast.adapters.dynamo.messages import DynamoMessageRepository
 from wacast.adapters.dynamo.optouts import DynamoOptOutRepository
 from wacast.adapters.dynamo.senders import DynamoSenderRepository
@@ -21,12 +22,13 @@ from wacast.ports import Clock
 from wacast.services.audience import AudienceReader
 from wacast.services.campaign_jobs import CampaignJobRunner
 from wacast.services.campaigns import CampaignService
+from wacast.services.counters import CountersService
 from wacast.services.deadletters import DeadLetterService
 from wacast.services.dispatch import DispatchService
 from wacast.services.events import EventsService
 from wacast.services.optouts import OptOutService
 from wacast.services.schedules import ScheduleService
-from wacast.settings import DispatcherSettings, DlqSettings, EventsSettings
+from wacast.settings import CountersSettings, DispatcherSettings, DlqSettings, EventsSettings
 
 
 @dataclass
@@ -45,6 +47,14 @@ class EventsServices:
 
     settings: EventsSettings
     events: EventsService
+
+
+@dataclass
+class CountersServices:
+    """Applies message status changes from the table's stream to the counters."""
+
+    settings: CountersSettings
+    counters: CountersService
 
 
 @dataclass
@@ -101,6 +111,13 @@ def build_events(settings: EventsSettings, *, clock: Clock | None = None) -> Eve
     opt_outs = OptOutService(DynamoOptOutRepository(), accounts, clock or SystemClock())
     events = EventsService(DynamoMessageRepository(), opt_outs, accounts, DynamoCampaignStates())
     return EventsServices(settings, events)
+
+
+def build_counters(settings: CountersSettings, *, clock: Clock | None = None) -> CountersServices:
+    bind(settings)
+    return CountersServices(
+        settings, CountersService(DynamoCounterLedger(), DynamoCampaignStates(), clock or SystemClock())
+    )
 
 
 def build_dlq(settings: DlqSettings, *, clock: Clock | None = None) -> DlqServices:

@@ -3,14 +3,16 @@
 A phone is accepted only when it is written as a number: digits, with the usual separators (spaces,
 `-`, `.`, `(` `)`) and a leading `+` or `00`. phonenumbers alone reads vanity letters as keypad digits
 ("1-800-FLOWERS"), and a campaign tool must never guess a recipient, so anything else is refused first.
+
+phonenumbers is imported by the first call, not with this module: it costs a cold start ~15 ms and the
+functions that import this module mostly never read a phone (the events function, only for an incoming
+opt-out).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-
-import phonenumbers
 
 from wacast.domain.errors import ValidationFailed
 
@@ -38,6 +40,8 @@ def normalise_phone(raw: str | int, default_country: str | None = None, *, field
         )
     if text.startswith("00"):
         text = "+" + text[2:]
+    import phonenumbers
+
     try:
         number = phonenumbers.parse(text, None if text.startswith("+") else (default_country or "").upper() or None)
     except phonenumbers.NumberParseException as exc:
@@ -49,6 +53,8 @@ def normalise_phone(raw: str | int, default_country: str | None = None, *, field
 
 def check_region(code: str, *, field: str = "default_country") -> str:
     """The upper-case ISO 3166 alpha-2 code `code`, if phone numbers of that region can be read."""
+    import phonenumbers
+
     region = (code or "").strip().upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise ValidationFailed(f"not a country code: {code!r} (use ISO 3166 alpha-2, e.g. IN)", field=field)

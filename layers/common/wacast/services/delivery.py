@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from wacast import observability as obs
 from wacast.domain.campaigns import CampaignStatus
-from wacast.domain.errors import StaleState, Unavailable
+from wacast.domain.errors import StaleState
 from wacast.domain.messages import SETTLED, Message, MessageStatus, retry_delay_seconds
 from wacast.domain.outbox import OutboxMessage
 from wacast.domain.outcomes import OutcomeKind, SendCode, SendOutcome
+from wacast.domain.pacing import PresetGaps, gap_bounds_ms
 from wacast.domain.senders import Sender
 from wacast.observability import logger
 from wacast.ports import (
@@ -59,6 +60,10 @@ PLAN_TOLERANCE = 1.0  # seconds a message may arrive before its planned time and
 INLINE_WAIT_LIMIT = 15.0  # a pacing wait up to this long is slept in the host; longer ones defer
 
 
+#: How long the host trusts a sender it read (its pacing, its drivers): a change applies within this.
+SENDER_TTL = timedelta(seconds=5)
+
+
 @dataclass
 class DeliveryConfig:
     """The host's settings the delivery path uses (their defaults are the settings' own)."""
@@ -66,6 +71,8 @@ class DeliveryConfig:
     host_id: str
     lease_seconds: float = session_host_default("lease_seconds")
     disconnected_recheck_seconds: int = session_host_default("disconnected_recheck_seconds")
+    #: The pacing presets' gaps (DELAY_*), for the gap since the end of a sender's last send.
+    presets: PresetGaps = field(default_factory=PresetGaps)
 
 
 class DeliveryService:
@@ -92,6 +99,8 @@ class DeliveryService:
         self.clock = clock
         self.config = config
         self.rng = rng or random.Random()
+        self._ended: dict[str, datetime] = {}  # sender id -> when its last driver call ended
+        self._senders: dict[str, tuple[datetime, Sender | None]] = {}  # sender id -> (read at, sender)
 
     def handle(self, body: OutboxMessage) -> Disposition:
         message = self.messages.get(body.message_id)
@@ -122,7 +131,7 @@ class DeliveryService:
         early = self._seconds_early(message)
         if early > 0:
             return self._defer(message, early, "planned later")
-        sender = self.senders.get(message.account_id, message.sender_id)
+        sender = self._sender(message)
         if sender is None:
             self._settle(message, S.FAILED, "the sender no longer exists")
             return ACK
@@ -158,6 +167,17 @@ class DeliveryService:
             return ACK
         return None
 
+    def _sender(self, message: Message) -> Sender | None:
+        """The message's sender, read at most every SENDER_TTL seconds per sender (its configuration
+        changes rarely; the claim, the opt-out and the campaign status are always read fresh)."""
+        now = self.clock.now()
+        cached = self._senders.get(message.sender_id)
+        if cached is not None and now - cached[0] < SENDER_TTL:
+            return cached[1]
+        sender = self.senders.get(message.account_id, message.sender_id)
+        self._senders[message.sender_id] = (now, sender)
+        return sender
+
     def _seconds_early(self, message: Message) -> int:
         """A message the dispatcher planned for later than SQS could delay it waits for its time."""
         if message.send_at is None or message.status is not S.QUEUED:
@@ -167,7 +187,7 @@ class DeliveryService:
 
     def _reserve_slot(self, sender: Sender, tries: int = 8) -> int:
         for _ in range(tries):  # bounded: each wait is at most INLINE_WAIT_LIMIT
-            wait = self.pacing.reserve(sender, self.clock.now())
+            wait = self._since_last_end(sender) or self.pacing.reserve(sender, self.clock.now())
             if wait <= 0:
                 return 0
             if wait > INLINE_WAIT_LIMIT:
@@ -209,10 +229,18 @@ class DeliveryService:
         return self._record(claimed, outcome, latency_ms)
 
     def _record_send(self, sender: Sender) -> None:
-        try:
-            self.pacing.record_send(sender, self.clock.now())
-        except Unavailable:
-            logger.warning("could not record the end of a send for pacing", sender_id=sender.id)
+        """A driver call can take seconds after its slot was reserved: the next slot of this sender also
+        counts its gap from the end of this one. Kept in this process (one host holds a sender's session);
+        the guard's reserved slots hold the gap between starts across hosts."""
+        self._ended[sender.id] = self.clock.now()
+
+    def _since_last_end(self, sender: Sender) -> float:
+        """Seconds to wait before the minimum gap since this sender's last send ended has passed (0: none)."""
+        ended = self._ended.get(sender.id)
+        if ended is None:
+            return 0.0
+        gap = timedelta(milliseconds=gap_bounds_ms(sender.pacing, self.config.presets)[0])
+        return max(0.0, (ended + gap - self.clock.now()).total_seconds())
 
     def _record(self, message: Message, outcome: SendOutcome, latency_ms: float) -> Disposition:
         lease_cleared = {"lease_owner": None, "lease_expires_at": None}
@@ -266,9 +294,8 @@ class DeliveryService:
     def _settle(self, message: Message, status: MessageStatus, detail: str | None, **changes: Any) -> Message:
         if status in (S.FAILED, S.UNKNOWN, S.SKIPPED) and "last_error" not in changes and detail:
             changes["last_error"] = detail
-        settled = self.messages.transition(message, status, self.clock.now(), detail=detail, changes=changes)
-        self._complete_campaign(settled)
-        return settled
+        # its campaign's run ends when the counters function has counted this change (services/counters.py)
+        return self.messages.transition(message, status, self.clock.now(), detail=detail, changes=changes)
 
     def _complete_campaign(self, message: Message) -> None:
         if message.campaign_id is not None:

@@ -1,21 +1,38 @@
 """What the events function does with what happens on WhatsApp: receipts, incoming messages,
-and changes of sender state."""
+and changes of sender state.
+
+The events of one SQS batch are applied together (`handle_batch`): their receipts are grouped by
+message and only the one that says the most is applied, so a message whose DELIVERED and READ arrive
+in one batch is written once (SENT -> READ). The result says, per event, what failed it: that event's
+record is retried; what the others applied is never undone, and a receipt applied twice is a no-op.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import assert_never
+from typing import TypeVar, assert_never
 
 from wacast import observability as obs
 from wacast.domain.errors import ProofPending, StaleState
-from wacast.domain.events import HostEvent, IncomingEvent, ReceiptEvent, SenderStateEvent
-from wacast.domain.messages import Message, MessageStatus, receipt_target
+from wacast.domain.events import (
+    HostEvent,
+    IncomingEvent,
+    Receipt,
+    ReceiptBatchEvent,
+    ReceiptEvent,
+    SenderStateEvent,
+    strongest,
+)
+from wacast.domain.messages import RECEIPT_RANK, Message, MessageStatus, receipt_target
 from wacast.domain.optout import is_stop_keyword
 from wacast.observability import logger
 from wacast.ports import AccountRepository, CampaignStates, MessageRepository
 from wacast.services.optouts import OptOutService
 
 STALE_RETRIES = 5
+S = MessageStatus
+E = TypeVar("E", IncomingEvent, SenderStateEvent)
 
 
 class EventsService:
@@ -34,28 +51,51 @@ class EventsService:
         self.campaigns = campaigns
 
     def handle(self, event: HostEvent) -> None:
-        """Apply one event of the events queue: the one place that tells its kinds apart."""
-        match event:
-            case ReceiptEvent():
-                self.on_receipt(event)
-            case IncomingEvent():
-                self.on_incoming(event)
-            case SenderStateEvent():
-                self.on_sender_state(event)
-            case _:
-                assert_never(event)
+        """Apply one event of the events queue (raises what failed it)."""
+        (failure,) = self.handle_batch([event])
+        if failure is not None:
+            raise failure
+
+    def handle_batch(self, events: Sequence[HostEvent]) -> list[Exception | None]:
+        """Apply the events of one batch: the one place that tells their kinds apart. Returns, for each
+        event, the exception that failed it, or None when it was applied."""
+        failures: list[Exception | None] = [None] * len(events)
+        receipts: list[tuple[int, Receipt]] = []
+        for i, event in enumerate(events):
+            match event:
+                case ReceiptBatchEvent():
+                    receipts.extend((i, r) for r in event.receipts)
+                case ReceiptEvent():
+                    receipts.extend((i, r) for r in event.as_receipts())
+                case IncomingEvent():
+                    failures[i] = _failure_of(self.on_incoming, event)
+                case SenderStateEvent():
+                    failures[i] = _failure_of(self.on_sender_state, event)
+                case _:
+                    assert_never(event)
+        events_of: dict[tuple[str, str], list[int]] = {}
+        for i, receipt in receipts:
+            events_of.setdefault(receipt.key, []).append(i)
+        for key, receipt in strongest(r for _, r in receipts).items():
+            try:
+                self.apply_receipt(receipt)
+            except Exception as exc:  # that message's events are retried; the others stay applied
+                _log_failed_receipt(receipt, exc)
+                for i in events_of[key]:
+                    failures[i] = failures[i] or exc
+        return failures
 
     def on_receipt(self, event: ReceiptEvent) -> int:
-        """Move each message forward to DELIVERED/READ. Out-of-order receipts never move one back.
-        Returns how many messages moved."""
-        moved = 0
-        for provider_id in event.provider_message_ids:
-            message = self.messages.find_by_provider_id(event.sender_id, provider_id)
-            if message is None and event.recipient:
-                message = self._prove_send(event, provider_id)
-            if message is not None and self._advance(message, MessageStatus(event.status), event.at):
-                moved += 1
-        return moved
+        """Move each message of the event forward. Returns how many moved."""
+        return sum(self.apply_receipt(r) for r in event.as_receipts())
+
+    def apply_receipt(self, receipt: Receipt) -> bool:
+        """Move one message forward to DELIVERED/READ, in one write. Out-of-order receipts never move one
+        back. Returns True when it moved."""
+        message = self.messages.find_by_provider_id(receipt.sender_id, receipt.provider_message_id)
+        if message is None and receipt.recipient:
+            message = self._prove_send(receipt)
+        return message is not None and self._advance(message, MessageStatus(receipt.status), receipt.at)
 
     def on_incoming(self, event: IncomingEvent) -> bool:
         """An incoming stop keyword opts its writer out (and marks their contact). Returns True when it did."""
@@ -69,7 +109,7 @@ class EventsService:
     def on_sender_state(self, event: SenderStateEvent) -> None:
         logger.info("sender state changed", sender_id=event.sender_id, state=event.state, error=event.error)
 
-    def _prove_send(self, event: ReceiptEvent, provider_id: str) -> Message | None:
+    def _prove_send(self, receipt: Receipt) -> Message | None:
         """A receipt for a provider id we never recorded, from a recipient we have an unproven send to
         (a worker died during or right after the driver call): that send happened. The oldest one
         takes the provider id and becomes SENT.
@@ -77,12 +117,13 @@ class EventsService:
         A message still SENDING under a live lease is not proven by a stray receipt (it may be for a
         message typed on the phone): its worker is about to record what happened, so the receipt
         waits for that (ProofPending) and is tried again."""
-        assert event.recipient is not None
-        candidates = self.messages.find_unproven_to(event.sender_id, event.recipient)
+        assert receipt.recipient is not None
+        provider_id, at = receipt.provider_message_id, receipt.at
+        candidates = self.messages.find_unproven_to(receipt.sender_id, receipt.recipient)
         waiting = False
         for candidate in sorted(candidates, key=lambda m: m.driver_called_at or m.created_at):
             live = candidate.status is MessageStatus.SENDING and (
-                candidate.lease_expires_at is None or candidate.lease_expires_at > event.at
+                candidate.lease_expires_at is None or candidate.lease_expires_at > at
             )
             if live:
                 waiting = True
@@ -91,14 +132,14 @@ class EventsService:
                 proven = self.messages.transition(
                     candidate,
                     MessageStatus.SENT,
-                    event.at,
+                    at,
                     detail="a receipt proved the send",
                     changes={"provider_message_id": provider_id, "lease_owner": None, "lease_expires_at": None},
                 )
             except StaleState:
                 continue
             if proven.campaign_id is not None:
-                self.campaigns.complete_if_done(proven.account_id, proven.campaign_id, event.at)
+                self.campaigns.complete_if_done(proven.account_id, proven.campaign_id, at)
             return proven
         if waiting:
             raise ProofPending("a send to this recipient is still being recorded", details={"provider_id": provider_id})
@@ -114,6 +155,35 @@ class EventsService:
             except StaleState:
                 message = self.messages.get(message.id) or message
                 continue
-            obs.emit(obs.DELIVERED if target is MessageStatus.DELIVERED else obs.READ)
+            _count(message.status, target)
             return True
         raise StaleState("the message kept changing", details={"message_id": message.id})
+
+
+def _count(old: MessageStatus, new: MessageStatus) -> None:
+    """Delivered counts the messages that reached the phone, Read those read: a message that goes from
+    SENT (or UNKNOWN) straight to READ was delivered too, so it counts in both."""
+    if RECEIPT_RANK[old] < RECEIPT_RANK[S.DELIVERED] <= RECEIPT_RANK[new]:
+        obs.emit(obs.DELIVERED)
+    if new is S.READ:
+        obs.emit(obs.READ)
+
+
+def _failure_of(apply: Callable[[E], object], event: E) -> Exception | None:
+    try:
+        apply(event)
+    except Exception as exc:  # the event's record is reported as a batch item failure
+        logger.exception("event not applied; its record will be retried", type=type(event).__name__)
+        return exc
+    return None
+
+
+def _log_failed_receipt(receipt: Receipt, exc: Exception) -> None:
+    if isinstance(exc, ProofPending):  # expected: a worker is still recording that send
+        logger.info("receipt waits for its send to be recorded", provider_id=receipt.provider_message_id)
+    else:
+        logger.exception(
+            "receipt not applied; its records will be retried",
+            sender_id=receipt.sender_id,
+            provider_id=receipt.provider_message_id,
+        )

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-import segno
-
 from wacast.domain.accounts import Principal
 from wacast.domain.commands import CommandType, SenderCommand
 from wacast.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -156,6 +154,8 @@ class SenderService:
         return CurrentQr(code=sender.qr, updated_at=sender.qr_updated_at, driver=sender.linking_driver)
 
     def qr_image(self, principal: Principal, sender_id: str, fmt: Literal["png", "svg"]) -> bytes:
+        import segno  # only this route draws: not loaded at a cold start
+
         qr = segno.make_qr(self.current_qr(principal, sender_id).code, error="l")
         out = io.BytesIO()
         qr.save(out, kind=fmt, scale=8, border=4)

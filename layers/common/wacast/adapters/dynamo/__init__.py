@@ -6,8 +6,10 @@ Key design (each entity module documents its own keys and GSIs):
 - user:     pk USER#{email}    sk USER                 gsi1 ACCT#{account} / USER#{user}
 - sender:   pk ACCT#{account}  sk SENDER#{sender}      gsi1 SENDERS / {sender}
 - campaign: pk ACCT#{account}  sk CAMPAIGN#{campaign}
-- message:  pk MSG#{message}   sk MSG                  gsi1 CAMPAIGN#{campaign} / {status}#{message}
-            gsi2 PMID#{sender}#{provider id} / MSG     gsi3 UNPROVEN#{sender}#{phone} / {message}
+- message:  pk MSG#{message}   sk MSG                  gsi4 (keys only) MSGS#{campaign} / {created}_{message}
+            gsi5 (keys only) UNPROVEN#{sender}#{phone} / {message}, then PMID#{sender}#{provider id} / MSG
+- counters of direct messages: pk ACCT#{account}  sk COUNTERS#DIRECT
+- counters ledger: pk COUNTED#{first stream record of a batch}  sk LEDGER  (expires_at: TTL)
 - contact:  pk ACCT#{account}  sk CONTACT#{contact}    gsi1 IMPORT#{account}#{batch} / CONTACT#{contact}
 - tag:      pk ACCT#{account}  sk CTAG#{tag}#{contact} (one per contact and tag: a tag is one Query)
 - opt-out:  pk ACCT#{account}  sk OPTOUT#{e164}

@@ -1,27 +1,30 @@
 """Message items and the repository that applies the delivery state machine with conditional writes.
 
-Keys: pk MSG#{message}, sk MSG.
-gsi1: CAMPAIGN#{campaign} (or ACCT#{account}#DIRECT) / {status}#{message}: a campaign's messages by status.
-gsi2: PMID#{sender}#{provider id} / MSG: receipts find their message (sparse: only once sent).
-gsi3: UNPROVEN#{sender}#{phone} / {message}: messages whose driver call may have reached WhatsApp but whose
-      outcome is not recorded (SENDING after the driver was called, or UNKNOWN). A receipt from that
-      recipient proves the send (sparse).
+Keys: pk MSG#{message}, sk MSG. The item stays under 1 KB for a usual text: its history is a compact list
+of "STATUS|epoch ms|detail" strings.
+gsi4 (keys only): MSGS#{campaign} (or MSGS#DIRECT#{account}) / {created ms}_{message}: a campaign's messages,
+      oldest first; the key never changes, so no status change writes the index.
+gsi5 (keys only), one entry at most per message, by what a receipt knows of it:
+      UNPROVEN#{sender}#{phone} / {message} while its driver call may have reached WhatsApp but its outcome
+      is not recorded (SENDING after the driver was called, or UNKNOWN): a receipt from that recipient
+      proves the send; then PMID#{sender}#{provider id} / MSG once sent: receipts find their message.
 
-Counters move in the same transaction as the message: a campaign's on its campaign item, a direct
-message's on its account's direct-counters item (ACCT#{account} / COUNTERS#DIRECT, made by the first ADD).
+A message is counted when it is created, in the same transaction (a campaign's counters on its campaign
+item, a direct message's on its account's direct-counters item ACCT#{account} / COUNTERS#DIRECT). Every
+later status change is a single conditional write; the counters function applies it to the counters
+from the table's stream (services/counters.py), a batch at a time.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
-    MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
@@ -34,8 +37,7 @@ from pynamodb.transactions import TransactWrite
 
 from wacast.adapters.dynamo.campaigns import COUNTER_ATTRIBUTES, CampaignCountersModel, campaign_key
 from wacast.adapters.dynamo.cursors import cursor_id, encode_cursor
-from wacast.adapters.dynamo.table import Gsi1, Gsi2, Gsi3, TableModel, reason_codes
-from wacast.domain.campaigns import DRIVERS
+from wacast.adapters.dynamo.table import Gsi4, Gsi5, TableModel, reason_codes
 from wacast.domain.errors import StaleState, Unavailable
 from wacast.domain.messages import (
     Message,
@@ -47,10 +49,15 @@ from wacast.domain.messages import (
 )
 
 
-class StatusChangeAttribute(MapAttribute[str, Any]):
-    status = UnicodeAttribute()
-    at = UTCDateTimeAttribute()
-    detail = UnicodeAttribute(null=True)
+def encode_change(change: StatusChange) -> str:
+    """One history entry as a short string: STATUS|epoch ms|detail."""
+    return f"{change.status.value}|{round(change.at.timestamp() * 1000)}|{change.detail or ''}"
+
+
+def decode_change(entry: str) -> StatusChange:
+    status, millis, detail = entry.split("|", 2)
+    at = datetime.fromtimestamp(int(millis) / 1000, tz=UTC)
+    return StatusChange(status=MessageStatus(status), at=at, detail=detail or None)
 
 
 class MessageModel(TableModel):
@@ -70,22 +77,19 @@ class MessageModel(TableModel):
     fallback_used = BooleanAttribute(default=False)
     provider_message_id = UnicodeAttribute(null=True)
     last_error = UnicodeAttribute(null=True)
-    history = ListAttribute(of=StatusChangeAttribute, default=list)
+    history: ListAttribute[str] = ListAttribute(default=list)  # "STATUS|epoch ms|detail", one per change
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     send_at = UTCDateTimeAttribute(null=True)
     lease_owner = UnicodeAttribute(null=True)
     lease_expires_at = UTCDateTimeAttribute(null=True)
     driver_called_at = UTCDateTimeAttribute(null=True)
-    gsi1pk = UnicodeAttribute(null=True)
-    gsi1sk = UnicodeAttribute(null=True)
-    gsi2pk = UnicodeAttribute(null=True)
-    gsi2sk = UnicodeAttribute(null=True)
-    gsi3pk = UnicodeAttribute(null=True)
-    gsi3sk = UnicodeAttribute(null=True)
-    by_campaign = Gsi1()
-    by_provider_id = Gsi2()
-    unproven_by_recipient = Gsi3()
+    gsi4pk = UnicodeAttribute(null=True)
+    gsi4sk = UnicodeAttribute(null=True)
+    gsi5pk = UnicodeAttribute(null=True)
+    gsi5sk = UnicodeAttribute(null=True)
+    by_campaign = Gsi4()
+    by_provider_id = Gsi5()
 
 
 _FIELDS = tuple(Message.model_fields)
@@ -100,8 +104,17 @@ def direct_counters_key(account_id: str) -> tuple[str, str]:
     return f"ACCT#{account_id}", "COUNTERS#DIRECT"
 
 
-def _group_key(message: Message) -> str:
-    return f"CAMPAIGN#{message.campaign_id}" if message.campaign_id else f"ACCT#{message.account_id}#DIRECT"
+def group_key(campaign_id: str | None, account_id: str) -> str:
+    return f"MSGS#{campaign_id}" if campaign_id else f"MSGS#DIRECT#{account_id}"
+
+
+def member_key(message: Message) -> str:
+    """The message's place among its campaign's messages: its creation time, then its id."""
+    return f"{round(message.created_at.timestamp() * 1000):014d}_{message.id}"
+
+
+def provider_key(sender_id: str, provider_message_id: str) -> str:
+    return f"PMID#{sender_id}#{provider_message_id}"
 
 
 def to_model(message: Message) -> MessageModel:
@@ -109,13 +122,22 @@ def to_model(message: Message) -> MessageModel:
     data = message.model_dump(exclude={"history"})
     model = MessageModel(pk, sk, **data)
     model.status = message.status.value
-    model.history = [StatusChangeAttribute(status=h.status.value, at=h.at, detail=h.detail) for h in message.history]
-    model.gsi1pk, model.gsi1sk = _group_key(message), f"{message.status}#{message.id}"
-    if message.provider_message_id:
-        model.gsi2pk, model.gsi2sk = f"PMID#{message.sender_id}#{message.provider_message_id}", "MSG"
-    if is_unproven(message):
-        model.gsi3pk, model.gsi3sk = unproven_key(message), message.id
+    model.history = [encode_change(h) for h in message.history]
+    model.gsi4pk, model.gsi4sk = group_key(message.campaign_id, message.account_id), member_key(message)
+    found_by = receipt_key(message)
+    if found_by is not None:
+        model.gsi5pk, model.gsi5sk = found_by
     return model
+
+
+def receipt_key(message: Message) -> tuple[str, str] | None:
+    """How a receipt finds the message (its gsi5 entry): by provider id once sent, by recipient while its
+    send is unproven, not at all otherwise."""
+    if message.provider_message_id:
+        return provider_key(message.sender_id, message.provider_message_id), "MSG"
+    if is_unproven(message):
+        return unproven_key(message), message.id
+    return None
 
 
 def unproven_key(message: Message) -> str:
@@ -124,9 +146,7 @@ def unproven_key(message: Message) -> str:
 
 def to_domain(model: MessageModel) -> Message:
     data = {name: getattr(model, name) for name in _FIELDS if name != "history"}
-    data["history"] = [
-        StatusChange(status=MessageStatus(h.status), at=h.at, detail=h.detail) for h in model.history or []
-    ]
+    data["history"] = [decode_change(h) for h in model.history or []]
     return Message.model_validate(data)
 
 
@@ -138,17 +158,8 @@ def _is_conditional_failure(exc: Exception) -> bool:
 
 
 TRANSACTION_ATTEMPTS = 6
+SCAN_PAGES = 20  # a listing of one status reads at most this many pages of keys per call
 CREATE_CHUNK = 25  # messages per transaction (+1 campaign counter update; DynamoDB allows 100 items)
-
-
-def campaign_delta(old: Message, new: Message) -> dict[str, int]:
-    """Counter moves of one transition, plus the per-driver and fallback counts of a send."""
-    delta = counter_delta(old.status, new.status)
-    if new.status is MessageStatus.SENT and new.driver in DRIVERS:
-        delta[f"via_{new.driver}"] = 1
-        if new.fallback_used:
-            delta["fallback"] = 1
-    return delta
 
 
 class CampaignMissing(Exception):
@@ -220,25 +231,40 @@ class DynamoMessageRepository:
     def list_by_campaign(
         self, campaign_id: str, *, status: MessageStatus | None = None, cursor: str | None = None, limit: int = 100
     ) -> tuple[list[Message], str | None]:
-        group = f"CAMPAIGN#{campaign_id}"
-        condition = MessageModel.gsi1sk.startswith(f"{status.value}#") if status else None
-        after = cursor_id(cursor, "messages")  # "{status}_{message id}": the GSI key rebuilt from it
+        """A page of the campaign's messages, oldest first (optionally of one status): the keys from the
+        index, the items themselves with one consistent batch read. With a status, a page may hold fewer
+        than `limit` (it reads at most SCAN_PAGES pages of keys): follow the cursor."""
+        group = group_key(campaign_id, "")
+        after = cursor_id(cursor, "messages")  # "{created ms}_{message id}": the index key rebuilt from it
         start = None
         if after is not None:
-            after_status, _, after_id = after.partition("_")
+            after_id = after.partition("_")[2]
             start = {
-                "gsi1pk": {"S": group},
-                "gsi1sk": {"S": f"{after_status}#{after_id}"},
+                "gsi4pk": {"S": group},
+                "gsi4sk": {"S": after},
                 "pk": {"S": message_key(after_id)[0]},
                 "sk": {"S": "MSG"},
             }
-        query = MessageModel.by_campaign.query(group, condition, limit=limit, last_evaluated_key=start)
-        items = [to_domain(m) for m in query]
-        last = query.last_evaluated_key
-        if not last:
+        items: list[Message] = []
+        for _ in range(SCAN_PAGES if status else 1):
+            query = MessageModel.by_campaign.query(group, limit=limit, last_evaluated_key=start)
+            found = self._get_many([m.pk.removeprefix("MSG#") for m in query])  # keys only: read the items
+            items += [m for m in found if status is None or m.status is status]
+            start = query.last_evaluated_key
+            if not start or len(items) >= limit:
+                break
+        if not start:
             return items, None
-        last_status, _, last_id = last["gsi1sk"]["S"].partition("#")
-        return items, encode_cursor("messages", f"{last_status}_{last_id}")
+        return items, encode_cursor("messages", start["gsi4sk"]["S"])
+
+    def _get_many(self, ids: Sequence[str]) -> list[Message]:
+        """The items of `ids`, in that order, with consistent reads (100 per batch)."""
+        by_id: dict[str, Message] = {}
+        for begin in range(0, len(ids), 100):
+            keys = [message_key(i) for i in ids[begin : begin + 100]]
+            for model in MessageModel.batch_get(keys, consistent_read=True):
+                by_id[model.id] = to_domain(model)
+        return [by_id[i] for i in ids if i in by_id]
 
     def get(self, message_id: str) -> Message | None:
         try:
@@ -268,7 +294,7 @@ class DynamoMessageRepository:
         updated.history = [*message.history, change]
         actions = self._transition_actions(message, updated, change, changes)
         condition = (MessageModel.version == message.version) & (MessageModel.status == message.status.value)
-        self._write(message, actions, condition, campaign_delta(message, updated))
+        self._write(message, actions, condition)
         return updated
 
     def mark_driver_called(self, message: Message, now: datetime) -> Message:
@@ -278,21 +304,21 @@ class DynamoMessageRepository:
             MessageModel.driver_called_at.set(now),
             MessageModel.updated_at.set(now),
             MessageModel.version.set(message.version + 1),
-            MessageModel.gsi3pk.set(unproven_key(message)),
-            MessageModel.gsi3sk.set(message.id),
+            MessageModel.gsi5pk.set(unproven_key(message)),
+            MessageModel.gsi5sk.set(message.id),
         ]
         condition = (MessageModel.version == message.version) & (MessageModel.lease_owner == message.lease_owner)
-        self._write(message, actions, condition, {})
+        self._write(message, actions, condition)
         return message.model_copy(update={"driver_called_at": now, "updated_at": now, "version": message.version + 1})
 
     def find_by_provider_id(self, sender_id: str, provider_message_id: str) -> Message | None:
-        for model in MessageModel.by_provider_id.query(f"PMID#{sender_id}#{provider_message_id}", limit=1):
-            return self.get(model.id)  # GSIs are eventually consistent: read the item itself
+        for model in MessageModel.by_provider_id.query(provider_key(sender_id, provider_message_id), limit=1):
+            return self.get(model.pk.removeprefix("MSG#"))  # keys only, and eventually consistent: read the item
         return None
 
     def find_unproven_to(self, sender_id: str, phone: str) -> list[Message]:
-        query = MessageModel.unproven_by_recipient.query(f"UNPROVEN#{sender_id}#{phone}")
-        found = [self.get(m.id) for m in query]  # the GSI lags: decide on the items themselves
+        query = MessageModel.by_provider_id.query(f"UNPROVEN#{sender_id}#{phone}")
+        found = [self.get(m.pk.removeprefix("MSG#")) for m in query]  # keys only, and lagging: read the items
         return [m for m in found if m is not None and is_unproven(m)]
 
     # -- internals ------------------------------------------------------------------------------
@@ -305,47 +331,33 @@ class DynamoMessageRepository:
             MessageModel.status.set(new.status.value),
             MessageModel.version.set(new.version),
             MessageModel.updated_at.set(new.updated_at),
-            MessageModel.history.set(
-                MessageModel.history.append(
-                    [StatusChangeAttribute(status=change.status.value, at=change.at, detail=change.detail)]
-                )
-            ),
-            MessageModel.gsi1sk.set(f"{new.status}#{new.id}"),
+            MessageModel.history.set(MessageModel.history.append([encode_change(change)])),
         ]
         for name, value in changes.items():
             attribute = getattr(MessageModel, name)
             actions.append(attribute.remove() if value is None else attribute.set(value))
-        if new.provider_message_id and new.provider_message_id != old.provider_message_id:
-            actions.append(MessageModel.gsi2pk.set(f"PMID#{new.sender_id}#{new.provider_message_id}"))
-            actions.append(MessageModel.gsi2sk.set("MSG"))
-        if is_unproven(new):
-            actions += [MessageModel.gsi3pk.set(unproven_key(new)), MessageModel.gsi3sk.set(new.id)]
-        elif is_unproven(old):
-            actions += [MessageModel.gsi3pk.remove(), MessageModel.gsi3sk.remove()]
+        before, after = receipt_key(old), receipt_key(new)
+        if after is not None and after != before:
+            actions += [MessageModel.gsi5pk.set(after[0]), MessageModel.gsi5sk.set(after[1])]
+        elif after is None and before is not None:
+            actions += [MessageModel.gsi5pk.remove(), MessageModel.gsi5sk.remove()]
         return actions
 
-    def _write(self, message: Message, actions: list[Action], condition: Condition, delta: Mapping[str, int]) -> None:
+    @staticmethod
+    def _write(message: Message, actions: list[Action], condition: Condition) -> None:
+        """One conditional write of the message alone (its counters follow from the table's stream)."""
         model = MessageModel(*message_key(message.id))
         try:
-            if not delta:
-                model.update(actions=actions, condition=condition)
-            else:
-                self._transact(
-                    lambda tx: tx.update(model, actions=actions, condition=condition),
-                    message,
-                    self._counter_actions(delta),
-                )
-        except CampaignMissing:  # the campaign was deleted: the message still moves, uncounted
             model.update(actions=actions, condition=condition)
-        except (UpdateError, TransactWriteError) as exc:
+        except UpdateError as exc:
             if _is_conditional_failure(exc):
                 raise StaleState("the message changed meanwhile", details={"message_id": message.id}) from exc
             raise Unavailable("could not update the message", details={"message_id": message.id}) from exc
 
     def _transact(self, message_op: Callable[[TransactWrite], None], message: Message, counters: list[Action]) -> None:
-        """One transaction: the message write plus its counters (its campaign's, which must still exist, or
-        its account's direct ones). Retries lost races on the (hot) counter item; raises CampaignMissing
-        when only the campaign's existence check failed."""
+        """One transaction: a new message plus its counters (its campaign's, which must still exist, or its
+        account's direct ones). Retries lost races on the counter item; raises CampaignMissing when only
+        the campaign's existence check failed."""
         if message.campaign_id is None:
             target = CampaignCountersModel(*direct_counters_key(message.account_id))
             condition = None

@@ -71,15 +71,6 @@ class DynamoPacingGuard:
                     raise Unavailable("could not reserve a send slot", details={"sender_id": sender.id}) from exc
         return self._wait(sender, now, min_gap, cap)
 
-    def record_send(self, sender: Sender, at: datetime) -> None:
-        item = SenderPaceModel(f"SENDER#{sender.id}", "PACE")
-        later = SenderPaceModel.last_send_at.does_not_exist() | (SenderPaceModel.last_send_at < at)
-        try:
-            item.update(actions=[SenderPaceModel.last_send_at.set(at)], condition=later)
-        except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":  # else: a later send is recorded
-                raise Unavailable("could not record a send", details={"sender_id": sender.id}) from exc
-
     def _wait(self, sender: Sender, now: datetime, min_gap: timedelta, cap: int | None) -> float:
         try:
             pace = SenderPaceModel.get(f"SENDER#{sender.id}", "PACE", consistent_read=True)

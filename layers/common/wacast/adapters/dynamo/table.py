@@ -11,10 +11,12 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.connection.table import TableConnection
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from wacast.adapters.dynamo.connection import drop_clients, share_client
 from wacast.domain.errors import Unavailable
 
 TTL_ATTRIBUTE = "expires_at"
@@ -29,22 +31,26 @@ class Gsi1(GlobalSecondaryIndex[Any]):
     gsi1sk = UnicodeAttribute(range_key=True)
 
 
-class Gsi2(GlobalSecondaryIndex[Any]):
+class Gsi4(GlobalSecondaryIndex[Any]):
+    """Keys only: a write that changes no key of the item writes nothing here."""
+
     class Meta:
-        index_name = "gsi2"
-        projection = AllProjection()
+        index_name = "gsi4"
+        projection = KeysOnlyProjection()
 
-    gsi2pk = UnicodeAttribute(hash_key=True)
-    gsi2sk = UnicodeAttribute(range_key=True)
+    gsi4pk = UnicodeAttribute(hash_key=True)
+    gsi4sk = UnicodeAttribute(range_key=True)
 
 
-class Gsi3(GlobalSecondaryIndex[Any]):
+class Gsi5(GlobalSecondaryIndex[Any]):
+    """Keys only: a write that changes no key of the item writes nothing here."""
+
     class Meta:
-        index_name = "gsi3"
-        projection = AllProjection()
+        index_name = "gsi5"
+        projection = KeysOnlyProjection()
 
-    gsi3pk = UnicodeAttribute(hash_key=True)
-    gsi3sk = UnicodeAttribute(range_key=True)
+    gsi5pk = UnicodeAttribute(hash_key=True)
+    gsi5sk = UnicodeAttribute(range_key=True)
 
 
 class TableModel(Model):
@@ -58,6 +64,11 @@ class TableModel(Model):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     expires_at = NumberAttribute(null=True)
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        """PynamoDB's connection of the model, on the process's one session and DynamoDB client."""
+        return share_client(super()._get_connection())
 
 
 def bind_table(table_name: str, region: str) -> None:
@@ -77,6 +88,7 @@ def drop_connections() -> None:
         cls = stack.pop()
         cls._connection = None  # drop a connection made against the previous binding
         stack.extend(cls.__subclasses__())
+    drop_clients()
 
 
 def reason_codes(exc: TransactWriteError) -> list[str | None]:

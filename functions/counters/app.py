@@ -1,0 +1,61 @@
+"""The counters function: consumer of the table's stream (messages only, by the event source's filter).
+
+Each invocation gets one batch of one shard, in order; the whole batch is applied exactly once (see
+services/counters.py), so a failure fails the invocation and Lambda retries the same batch: never a
+partial batch response, which would move the start of the retried batch and defeat the ledger.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from wacast.bootstrap.consumers import CountersServices, build_counters
+from wacast.domain.counters import CounterKey, StatusChange
+from wacast.domain.messages import MessageStatus
+from wacast.observability import logger, metrics, tracer
+from wacast.settings import CountersSettings
+
+
+@lru_cache(maxsize=1)
+def get_services() -> CountersServices:
+    """The counters function's root, built at the first batch (cold start), never at import."""
+    return build_counters(CountersSettings.load())
+
+
+def _text(image: dict[str, Any], name: str) -> str | None:
+    value = image.get(name) or {}
+    return value.get("S") if isinstance(value, dict) else None
+
+
+def status_change(record: dict[str, Any]) -> StatusChange | None:
+    """A message's status change from one stream record; None for anything else (a new message is
+    counted by its own write, an expired one keeps its counts)."""
+    if record.get("eventName") != "MODIFY":
+        return None
+    data = record["dynamodb"]
+    old, new = data.get("OldImage") or {}, data.get("NewImage") or {}
+    before, after, account = _text(old, "status"), _text(new, "status"), _text(new, "account_id")
+    if not (before and after and account) or before == after:
+        return None
+    return StatusChange(
+        sequence=int(data["SequenceNumber"]),
+        key=CounterKey(account, _text(new, "campaign_id")),
+        old=MessageStatus(before),
+        new=MessageStatus(after),
+        driver=_text(new, "driver"),
+        fallback_used=bool((new.get("fallback_used") or {}).get("BOOL", False)),
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    records = event.get("Records") or []
+    if not records:
+        return {}
+    changes = [c for c in (status_change(r) for r in records) if c is not None]
+    batch_id = str(records[0]["eventID"])  # a retried batch starts with the same record
+    get_services().counters.apply(batch_id, changes)
+    return {}

@@ -1,0 +1,121 @@
+"""The counters function: message status changes from the table's stream move the counters exactly once,
+however often Lambda delivers a batch again, and complete the campaigns whose last message settled."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.lambda_runtime import load_module
+from tests.fakes import FakeClock, InMemoryCampaignStates
+from wacast.domain.counters import CounterKey, StatusChange, aggregate, moves_of
+from wacast.domain.errors import StaleState
+from wacast.domain.messages import MessageStatus
+from wacast.services.counters import TARGETS_PER_WRITE, CountersService
+
+S = MessageStatus
+ROOT = Path(__file__).resolve().parents[2]
+CAMPAIGN = CounterKey("a1", "c1")
+
+
+class InMemoryLedger:
+    """CounterLedger: applies moves with the batch's ledger entry, all or nothing."""
+
+    def __init__(self) -> None:
+        self.through: dict[str, int] = {}
+        self.counters: dict[CounterKey, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.writes = 0
+        self.fail_next = False
+
+    def applied_through(self, batch_id: str) -> int:
+        return self.through.get(batch_id, 0)
+
+    def apply(self, batch_id: str, expected: int, through: int, moves: Mapping[CounterKey, Mapping[str, int]]) -> None:
+        if self.through.get(batch_id, 0) != expected:
+            raise StaleState("raced")
+        if self.fail_next:  # the transaction is refused: nothing moves
+            self.fail_next = False
+            raise RuntimeError("throttled")
+        for key, moved in moves.items():
+            for name, amount in moved.items():
+                self.counters[key][name] += amount
+        self.through[batch_id] = through
+        self.writes += 1
+
+
+def change(seq: int, old: MessageStatus, new: MessageStatus, key: CounterKey = CAMPAIGN, **kw: Any) -> StatusChange:
+    return StatusChange(sequence=seq, key=key, old=old, new=new, **kw)
+
+
+def world() -> tuple[CountersService, InMemoryLedger, InMemoryCampaignStates]:
+    ledger, campaigns = InMemoryLedger(), InMemoryCampaignStates()
+    return CountersService(ledger, campaigns, FakeClock(datetime(2026, 12, 1, tzinfo=UTC))), ledger, campaigns
+
+
+def test_a_send_moves_one_message_from_queued_to_sent_and_counts_its_driver() -> None:
+    moves = moves_of(change(1, S.SENDING, S.SENT, driver="webjs", fallback_used=True))
+    assert moves == {"queued": -1, "sent": 1, "via_webjs": 1, "fallback": 1}
+    assert moves_of(change(2, S.QUEUED, S.SENDING)) == {}  # both count as queued
+
+
+def test_a_batch_is_one_write_per_key_with_the_net_moves() -> None:
+    other = CounterKey("a1", None)  # the account's direct messages
+    moves = aggregate(
+        [
+            change(1, S.SENDING, S.SENT, driver="neonize"),
+            change(2, S.SENT, S.READ),
+            change(3, S.QUEUED, S.SKIPPED, key=other),
+        ]
+    )
+    assert moves == {CAMPAIGN: {"queued": -1, "read": 1, "via_neonize": 1}, other: {"queued": -1, "skipped": 1}}
+
+
+def test_a_batch_delivered_again_moves_nothing_more_and_a_longer_retry_only_its_new_records() -> None:
+    service, ledger, campaigns = world()
+    first = [change(10, S.SENDING, S.SENT), change(11, S.SENT, S.DELIVERED)]
+    assert service.apply("batch-A", first) == 2
+    assert service.apply("batch-A", first) == 0  # Lambda was not told it succeeded: the same batch again
+    assert service.apply("batch-A", [*first, change(12, S.DELIVERED, S.READ)]) == 1  # the retry grew
+    moved = ledger.counters[CAMPAIGN]
+    assert (moved["queued"], moved["sent"], moved["delivered"], moved["read"]) == (-1, 0, 0, 1)
+    assert campaigns.completion_checks == ["c1", "c1", "c1"]  # each batch checks whether its run is over
+
+
+def test_a_refused_write_moves_nothing_so_the_retry_moves_everything_once() -> None:
+    service, ledger, _ = world()
+    batch = [change(1, S.SENDING, S.SENT), change(2, S.SENDING, S.FAILED)]
+    ledger.fail_next = True
+    with pytest.raises(RuntimeError):
+        service.apply("batch-B", batch)
+    assert service.apply("batch-B", batch) == 2
+    assert dict(ledger.counters[CAMPAIGN]) == {"queued": -2, "sent": 1, "failed": 1}
+
+
+def test_a_batch_touching_more_keys_than_one_transaction_holds_is_applied_in_steps() -> None:
+    service, ledger, _ = world()
+    keys = [CounterKey("a1", f"c{i}") for i in range(TARGETS_PER_WRITE + 5)]
+    batch = [change(i + 1, S.SENDING, S.SENT, key=key) for i, key in enumerate(keys)]
+    assert service.apply("batch-C", batch) == len(keys)
+    assert ledger.writes == 2 and ledger.through["batch-C"] == len(keys)
+    assert all(ledger.counters[key]["sent"] == 1 for key in keys)
+
+
+def test_the_function_reads_status_changes_from_stream_records_and_skips_the_rest() -> None:
+    app = load_module(ROOT / "functions/counters", "app", "wacast_fn_CountersFunction")
+    event = json.loads((ROOT / "events/dynamodb_message_changes.json").read_text())
+    changes = [app.status_change(r) for r in event["Records"]]
+    assert [(c.old, c.new, c.key.campaign_id, c.driver) for c in changes] == [
+        (S.QUEUED, S.SENDING, "cmp_demo", None),
+        (S.SENDING, S.SENT, "cmp_demo", "neonize"),
+        (S.SENT, S.READ, "cmp_demo", "neonize"),
+    ]
+    inserted = {**event["Records"][0], "eventName": "INSERT"}
+    unchanged = json.loads(json.dumps(event["Records"][0]))
+    unchanged["dynamodb"]["NewImage"]["status"] = unchanged["dynamodb"]["OldImage"]["status"]
+    assert app.status_change(inserted) is None and app.status_change(unchanged) is None
