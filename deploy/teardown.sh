@@ -11,7 +11,13 @@ physical_id() {
 table=$(physical_id Table)
 efs=$(physical_id SessionStore)
 cluster=$(physical_id Cluster)
+files=$(physical_id FilesBucket)
 
+# The files bucket holds only passing files (uploads, rejected-row reports, exports: docs/files.md), and a
+# bucket with objects would stop the stack's deletion: it is emptied first.
+if [[ -n "$files" && "$files" != "None" ]]; then
+  aws s3 rm "s3://$files" --recursive --quiet --region "$REGION" || true
+fi
 "$SAM" delete --stack-name "$STACK" --region "$REGION" --s3-prefix "$STACK"
 if aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" >/dev/null 2>&1; then
   echo "teardown: stack $STACK is still there (not confirmed, or its deletion failed)" >&2

@@ -211,7 +211,27 @@ def _dynamodbstreams(account: Account, operation: str, params: Mapping[str, Any]
     return [Need(f"dynamodb:{operation}", arn)]
 
 
+#: S3's operations by the IAM action they need (a multipart upload's parts need s3:PutObject, a HEAD s3:GetObject).
+S3_ACTIONS = {
+    "HeadObject": "GetObject",
+    "CreateMultipartUpload": "PutObject",
+    "UploadPart": "PutObject",
+    "CompleteMultipartUpload": "PutObject",
+}
+
+
+def _s3(account: Account, operation: str, params: Mapping[str, Any]) -> list[Need]:
+    """Object operations act on arn:aws:s3:::bucket/key (no region, no account); bucket ones on the bucket."""
+    bucket = params["Bucket"]
+    if "Key" not in params:
+        action = "ListBucket" if operation in ("ListObjects", "ListObjectsV2") else operation
+        return [Need(f"s3:{action}", f"arn:{account.partition}:s3:::{bucket}")]
+    resource = f"arn:{account.partition}:s3:::{bucket}/{params['Key']}"
+    return [Need(f"s3:{S3_ACTIONS.get(operation, operation)}", resource)]
+
+
 NEEDS: dict[str, Callable[[Account, str, Mapping[str, Any]], list[Need]]] = {
+    "s3": _s3,
     "dynamodbstreams": _dynamodbstreams,
     "sqs": _sqs,
     "dynamodb": _dynamodb,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -17,20 +17,24 @@ import boto3
 from local.deployables import LOCAL_ENV, Deployable, deployables
 from local.lambda_runtime import load_handler, services_of
 from local.streams import StreamPoller
-from local.template import ROOT, LocalTemplate
+from local.template import LocalTemplate
 from wacast.bootstrap import (
     ApiServices,
     CountersServices,
     DispatcherServices,
     DlqServices,
     EventsServices,
+    FilesServices,
     SessionHostServices,
+    WebhooksServices,
     build_api,
     build_counters,
     build_dispatcher,
     build_dlq,
     build_events,
+    build_files,
     build_session_host,
+    build_webhooks,
 )
 from wacast.settings import (
     ApiSettings,
@@ -38,11 +42,13 @@ from wacast.settings import (
     DispatcherSettings,
     DlqSettings,
     EventsSettings,
+    FilesSettings,
     SessionHostSettings,
+    WebhooksSettings,
 )
 
 REGION = "us-east-1"
-CLIENTS = ("sqs", "dynamodb", "scheduler", "secretsmanager", "sts", "cloudwatch")
+CLIENTS = ("sqs", "dynamodb", "scheduler", "secretsmanager", "sts", "cloudwatch", "s3")
 
 
 def provision(endpoint: str, stack_name: str) -> LocalTemplate:
@@ -67,8 +73,10 @@ class Roots:
     dlq: DlqServices
     host: SessionHostServices
     counters: CountersServices
-    #: The counters function's stream mapping, played in this process by `settle_counters`.
-    stream: StreamPoller | None = None
+    files: FilesServices
+    webhooks: WebhooksServices
+    #: The stream mappings played in this process (`settle_counters`, `settle_webhook_events`), by function.
+    streams: dict[str, StreamPoller] = field(default_factory=dict)
 
     def environment(self, name: str) -> dict[str, str]:
         return self.deployables[name].process_environment(REGION, os.environ.get("AWS_ENDPOINT_URL"), {})
@@ -76,14 +84,32 @@ class Roots:
     def settle_counters(self, rounds: int = 50) -> int:
         """Apply every message status change in the table's stream to the counters, as the counters
         function does (its handler, its filter, a batch per shard); returns how many were delivered."""
-        if self.stream is None:
-            mapping = self.deployables["CountersFunction"].mappings[0]
-            handler = load_handler(ROOT / "functions/counters", "app.handler", "CountersFunction")
-            self.stream = StreamPoller(
+        return self._settle_stream("CountersFunction", self.counters, rounds)
+
+    def settle_webhook_events(self, rounds: int = 50) -> int:
+        """Turn the table's changes into webhook jobs, as the webhooks function's stream mapping does (its
+        handler, its filters); returns how many records were delivered to it."""
+        return self._settle_stream("WebhooksFunction", self.webhooks, rounds)
+
+    def _settle_stream(self, function: str, root: Any, rounds: int) -> int:
+        """Play `function`'s stream mapping in this process, with `root` as its services, until the stream
+        has nothing more for it (at most `rounds` polls)."""
+        poller = self.streams.get(function)
+        if poller is None:
+            mapping = next(m for m in self.deployables[function].mappings if m.kind != "sqs")
+            spec = self.template.functions()[function]
+            handler = load_handler(spec.code_dir, spec.handler, function)
+            module = sys.modules[f"wacast_fn_{function}"]
+
+            def invoke(event: Any, context: Any) -> Any:
+                with services_of(module, root):
+                    return handler(event, context)
+
+            poller = self.streams[function] = StreamPoller(
                 boto3.client("dynamodbstreams", region_name=REGION),
                 mapping.queue_arn,
-                lambda event, context: _with_root(self.counters, handler, event, context),
-                "CountersFunction",
+                invoke,
+                function,
                 batch_size=mapping.batch_size,
                 batching_window=0,
                 filters=mapping.filters,
@@ -92,17 +118,11 @@ class Roots:
             )
         total = 0
         for _ in range(rounds):  # bounded
-            delivered = self.stream.poll_once()
+            delivered = poller.poll_once()
             total += delivered
             if not delivered:
                 return total
         return total
-
-
-def _with_root(root: CountersServices, handler: Any, event: Any, context: Any) -> Any:
-    """The counters handler, using this stack's root."""
-    with services_of(sys.modules["wacast_fn_CountersFunction"], root):
-        return handler(event, context)
 
 
 def build_roots(template: LocalTemplate, tuning: dict[str, str] | None = None, **per_root: Any) -> Roots:
@@ -114,7 +134,8 @@ def build_roots(template: LocalTemplate, tuning: dict[str, str] | None = None, *
     def env(name: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
         return {**found[name].process_environment(REGION, endpoint, overrides or {}), **(tuning or {})}
 
-    api_env = env("ApiFunction", {"WACAST_DEFAULT_DRIVER": "simulated"})
+    webhooks = {"WACAST_WEBHOOK_ALLOW_HTTP": "true", "WACAST_WEBHOOK_ALLOW_LOOPBACK": "true"}  # as local/stack.py
+    api_env = env("ApiFunction", {"WACAST_DEFAULT_DRIVER": "simulated", **webhooks})
     return Roots(
         template=template,
         deployables=found,
@@ -124,4 +145,6 @@ def build_roots(template: LocalTemplate, tuning: dict[str, str] | None = None, *
         dlq=build_dlq(DlqSettings.load(env("DlqFunction")), **per_root),
         host=build_session_host(SessionHostSettings.load(env("SessionHost")), **per_root),
         counters=build_counters(CountersSettings.load(env("CountersFunction")), **per_root),
+        files=build_files(FilesSettings.load(env("FilesFunction")), **per_root),
+        webhooks=build_webhooks(WebhooksSettings.load(env("WebhooksFunction", webhooks)), **per_root),
     )

@@ -29,7 +29,7 @@ from local.template import ROOT, LocalTemplate
 from local.web import command as console_command
 
 REGION = "us-east-1"
-CLIENTS = ("sqs", "dynamodb", "scheduler", "secretsmanager", "sts", "cloudwatch")
+CLIENTS = ("sqs", "dynamodb", "scheduler", "secretsmanager", "sts", "cloudwatch", "s3")
 #: Not LocalStack's 4566, so a user can run both.
 MOTO_PORT = 4700
 #: What a process needs from the machine itself (not configuration: the template gives that).
@@ -81,8 +81,12 @@ class StackConfig:
 def local_overrides(name: str, state: Path, host_args: list[str] | None) -> dict[str, str]:
     """Template variables the local stack replaces, per deployable (each one must exist in the template)."""
     real = host_args is not None and "neonize" in host_args
-    if name == "ApiFunction" and not real:
-        return {"WACAST_DEFAULT_DRIVER": "simulated"}  # new accounts get a connected simulated sender
+    # webhooks to receivers on this machine (http://127.0.0.1:...); private and link-local stay refused
+    webhooks = {"WACAST_WEBHOOK_ALLOW_HTTP": "true", "WACAST_WEBHOOK_ALLOW_LOOPBACK": "true"}
+    if name == "ApiFunction":
+        return {**webhooks, **({} if real else {"WACAST_DEFAULT_DRIVER": "simulated"})}  # simulated: a connected sender
+    if name == "WebhooksFunction":
+        return {**webhooks, "WACAST_WEBHOOK_ENDPOINT_CACHE_SECONDS": "2"}  # a test's new endpoint is seen at once
     if name == "SessionHost":
         return {
             "WACAST_SESSION_STORE": str(state / "sessions"),
@@ -97,12 +101,22 @@ def check_tuning(tuning: dict[str, str]) -> None:
         DispatcherSettings,
         DlqSettings,
         EventsSettings,
+        FilesSettings,
         SessionHostSettings,
+        WebhooksSettings,
     )
 
     required = {
         v
-        for s in (ApiSettings, DispatcherSettings, EventsSettings, DlqSettings, SessionHostSettings)
+        for s in (
+            ApiSettings,
+            DispatcherSettings,
+            EventsSettings,
+            DlqSettings,
+            FilesSettings,
+            SessionHostSettings,
+            WebhooksSettings,
+        )
         for v in s.required_variables()
     }
     wrong = sorted(set(tuning) & required)
@@ -317,7 +331,10 @@ class LocalStack:
             )
 
     def _launch_console(self, dist: Path) -> None:
-        """The console's proxy on the public port, in front of the API (local/web.py)."""
+        """The console's proxy on the public port, in front of the API (local/web.py); the files bucket lets
+        its origin PUT and GET, as the distribution's on AWS."""
+        assert self.template is not None
+        self.template.allow_browser_origin(f"http://127.0.0.1:{self.config.api_port}")
         env = {k: os.environ[k] for k in MACHINE_ENV if k in os.environ} | {"PYTHONUNBUFFERED": "1"}
         upstream = f"http://127.0.0.1:{self.api_port}"
         with self.log("Console").open("ab") as log:

@@ -209,6 +209,38 @@ class LocalTemplate:
             )["ARN"]
         return Physical(ref=arn, attributes={"Id": arn})
 
+    def _create_AWS_S3_Bucket(self, logical_id: str, props: dict[str, Any]) -> Physical:  # noqa: N802
+        """A bucket, private as every moto bucket is. Its CORS rules name the CloudFront distribution, which
+        the local stack does not have: `allow_browser_origin` gives them the local console's origin."""
+        name = str(self.resolve(props.get("BucketName", f"{self.stack_name}-{logical_id}"))).lower()
+        if self.clients is not None and "s3" in self.clients:
+            self.clients["s3"].create_bucket(Bucket=name)
+        arn = f"arn:aws:s3:::{name}"
+        return Physical(ref=name, attributes={"Arn": arn, "DomainName": f"{name}.s3.amazonaws.com"})
+
+    def allow_browser_origin(self, origin: str) -> None:
+        """Each bucket's CORS rules as the template writes them, with the local console's origin in place of
+        the origins it names (the distribution's, CorsOrigins'): moto then answers the browser's preflight and
+        refuses any other origin, as S3 does."""
+        if self.clients is None or "s3" not in self.clients:
+            return
+        for logical_id, resource in self.resources.items():
+            rules = resource.get("Properties", {}).get("CorsConfiguration", {}).get("CorsRules")
+            if resource["Type"] != "AWS::S3::Bucket" or not rules:
+                continue
+            local_rules = [
+                {
+                    "AllowedMethods": rule["AllowedMethods"],
+                    "AllowedOrigins": [origin],
+                    **({"AllowedHeaders": rule["AllowedHeaders"]} if "AllowedHeaders" in rule else {}),
+                    **({"MaxAgeSeconds": int(rule["MaxAge"])} if "MaxAge" in rule else {}),
+                }
+                for rule in rules
+            ]
+            self.clients["s3"].put_bucket_cors(
+                Bucket=self.physical_ref(logical_id), CORSConfiguration={"CORSRules": local_rules}
+            )
+
     def _create_AWS_IAM_Role(self, logical_id: str, props: dict[str, Any]) -> Physical:  # noqa: N802
         name = f"{self.stack_name}-{logical_id}"
         return Physical(ref=name, attributes={"Arn": f"arn:aws:iam::{self.account_id}:role/{name}"})

@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING
 from session_host.receipt_buffer import ReceiptBuffer
 from wacast.domain.errors import NotFound
 from wacast.domain.events import HostEvent, IncomingEvent, Receipt, ReceiptStatus, SenderStateEvent
+from wacast.domain.governor import AccountSignal
 from wacast.domain.senders import DriverSession, Sender, SenderState, overall_state
 from wacast.observability import logger
 from wacast.ports import EventPublisher, SenderRepository
 
 if TYPE_CHECKING:
+    from session_host.governor import HostGovernor
     from session_host.supervisor import SessionSupervisor
 
 
@@ -121,10 +123,13 @@ class HostEvents:
 class DriverEventsFor:
     """The DriverEvents of one driver (implements session_host.drivers.base.DriverEvents)."""
 
-    def __init__(self, driver: str, host: HostEvents, supervisor: SessionSupervisor) -> None:
+    def __init__(
+        self, driver: str, host: HostEvents, supervisor: SessionSupervisor, governor: HostGovernor | None = None
+    ) -> None:
         self.driver = driver
         self.host = host
         self.supervisor = supervisor
+        self.governor = governor
 
     def on_state(self, sender: Sender, state: SenderState, error: str | None, at: datetime) -> None:
         self.supervisor.on_driver_state(self.driver, sender, state, error, at)
@@ -143,6 +148,14 @@ class DriverEventsFor:
         self, sender: Sender, provider_ids: list[str], status: ReceiptStatus, recipient: str | None, at: datetime
     ) -> None:
         self.host.on_receipt(sender, provider_ids, status, recipient, at)
+        if self.governor is not None:
+            self.governor.on_receipt(sender, provider_ids)
 
     def on_incoming(self, sender: Sender, from_phone: str, text: str, at: datetime) -> None:
         self.host.on_incoming(sender, from_phone, text, at)
+
+    def on_account_signal(self, sender: Sender, signal: AccountSignal, at: datetime) -> None:
+        if self.governor is not None:
+            self.governor.on_signal(sender, signal, at)
+        else:
+            logger.warning("account signal, and no governor to act on it", sender_id=sender.id, kind=signal.kind)

@@ -20,7 +20,9 @@ from session_host.control import ControlConsumer
 from session_host.drivers.base import DriverEvents, SessionDriver
 from session_host.drivers.chain import DriverChain
 from session_host.events import DriverEventsFor, HostEvents
+from session_host.governor import HostGovernor, thresholds_of
 from session_host.health import Heartbeat
+from session_host.lookup import NumberChecker, lookup_policy_of
 from session_host.supervisor import SessionSupervisor, SupervisorPolicy, resume_state
 from session_host.timers import ThreadTimers, Timers
 from wacast.bootstrap import SessionHostServices
@@ -28,6 +30,7 @@ from wacast.bootstrap.shared import presets_of
 from wacast.domain.senders import Sender, SenderState
 from wacast.observability import logger
 from wacast.services.delivery import DeliveryConfig, DeliveryService
+from wacast.services.governor import GovernorService
 
 EventsFor = Callable[[str], DriverEvents]
 DriverFactory = Callable[[EventsFor, Timers], Mapping[str, SessionDriver]]
@@ -62,6 +65,12 @@ class SessionHost:
         self.services = services
         self.timers: Timers = timers or ThreadTimers()
         self.events = HostEvents(services.senders, services.publisher)
+        self.governor = HostGovernor(
+            GovernorService(
+                services.senders, services.campaigns, services.campaign_states, services.campaign_jobs, services.clock
+            ),
+            thresholds_of(services.settings),
+        )
         self._workers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="sessions")
         self.supervisor: SessionSupervisor = SessionSupervisor(
             drivers={},
@@ -72,7 +81,7 @@ class SessionHost:
             run=self._run_in_background,
         )
         self.drivers = dict(
-            driver_factory(lambda name: DriverEventsFor(name, self.events, self.supervisor), self.timers)
+            driver_factory(lambda name: DriverEventsFor(name, self.events, self.supervisor, self.governor), self.timers)
         )
         self.supervisor.drivers = self.drivers
         self.chain = DriverChain(self.drivers, ensure_session=self.ensure_session)
@@ -92,6 +101,8 @@ class SessionHost:
                 presets=presets_of(settings),
             ),
             rng=random.Random(),
+            governor=self.governor,
+            numbers=NumberChecker(self.chain, lookup_policy_of(settings)),
         )
         self.heartbeat = Heartbeat(Path(settings.heartbeat_file))
         self.consumer = OutboxConsumer(
@@ -179,3 +190,7 @@ class SessionHost:
                 self.open_sessions()
             except Exception:
                 logger.exception("sender refresh failed")
+            try:  # overdue receipts, and coolings that expired
+                self.governor.tick(self.services.senders.list_all(), self.services.clock.now())
+            except Exception:
+                logger.exception("governor check failed")

@@ -17,6 +17,7 @@ from wacast.domain.accounts import Account, AccountSettings, User
 from wacast.domain.campaigns import FAILABLE, CampaignStatus
 from wacast.domain.errors import Conflict, NotFound, StaleState
 from wacast.domain.events import ReceiptStatus
+from wacast.domain.governor import AccountSignal, Cooling
 from wacast.domain.messages import Message, MessageStatus, StatusChange, can_transition, counter_delta
 from wacast.domain.optout import OptOut
 from wacast.domain.outcomes import SendOutcome
@@ -179,6 +180,16 @@ class InMemorySenders:
         current = self._existing(sender)
         state = sender.model_dump(include=SENDER_STATE_FIELDS)
         self.items[sender.id] = current.model_copy(update={**state, "driver_states": sender.driver_states})
+
+    def save_cooling(
+        self, account_id: str, sender_id: str, cooling: Cooling | None, expected_since: datetime | None
+    ) -> None:
+        current = self.get(account_id, sender_id)
+        if current is None:
+            raise NotFound("no such sender", details={"sender_id": sender_id})
+        if (current.cooling.since if current.cooling else None) != expected_since:
+            raise StaleState("the sender's cooling changed meanwhile")
+        self.items[sender_id] = current.model_copy(update={"cooling": cooling})
 
     def delete(self, account_id: str, sender_id: str) -> bool:
         if self.get(account_id, sender_id) is None:
@@ -450,6 +461,7 @@ class HostEventsWithoutSupervisor:
     def __init__(self, host: Any) -> None:
         self.host = host
         self.states: list[tuple[str, Any]] = []
+        self.signals: list[AccountSignal] = []
 
     def on_state(self, sender: Sender, state: Any, error: str | None, at: datetime) -> None:
         self.states.append((sender.id, state))
@@ -468,6 +480,9 @@ class HostEventsWithoutSupervisor:
     def on_incoming(self, sender: Sender, from_phone: str, text: str, at: datetime) -> None:
         self.host.on_incoming(sender, from_phone, text, at)
 
+    def on_account_signal(self, sender: Sender, signal: AccountSignal, at: datetime) -> None:
+        self.signals.append(signal)
+
 
 class Recorder:
     """DriverEvents that keep what a driver reported, for driver tests."""
@@ -478,6 +493,7 @@ class Recorder:
         self.codes: list[str] = []
         self.receipts: list[tuple[list[str], ReceiptStatus, str | None]] = []
         self.incoming: list[tuple[str, str]] = []
+        self.signals: list[AccountSignal] = []
 
     def on_state(self, sender: Sender, state: SenderState, error: str | None, at: datetime) -> None:
         self.states.append((state, error))
@@ -495,6 +511,9 @@ class Recorder:
 
     def on_incoming(self, sender: Sender, from_phone: str, text: str, at: datetime) -> None:
         self.incoming.append((from_phone, text))
+
+    def on_account_signal(self, sender: Sender, signal: AccountSignal, at: datetime) -> None:
+        self.signals.append(signal)
 
 
 class StaticMedia:

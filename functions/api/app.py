@@ -15,13 +15,17 @@ from routes import (
     auth,
     campaigns,
     contact_files,
+    contact_imports,
     contacts,
+    conversations,
+    exports,
     health,
     messages,
     optouts,
     senders,
     templates,
     users,
+    webhooks,
 )
 from routes.errors import install_error_handlers
 from wacast.observability import logger, metrics, tracer
@@ -45,11 +49,15 @@ def create_app() -> FastAPI:
         account,
         messages,
         contact_files,
+        contact_imports,
+        exports,
         optouts,
         contacts,
         templates,
         campaigns,
         senders,
+        conversations,
+        webhooks,
     )
     for module in (*routers, admin):
         api.include_router(module.router)

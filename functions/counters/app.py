@@ -29,14 +29,15 @@ def _text(image: dict[str, Any], name: str) -> str | None:
 
 
 def status_change(record: dict[str, Any]) -> StatusChange | None:
-    """A message's status change from one stream record; None for anything else (a new message is
-    counted by its own write, an expired one keeps its counts)."""
+    """A message's status change (or first reply) from one stream record; None for anything else (a new
+    message is counted by its own write, an expired one keeps its counts)."""
     if record.get("eventName") != "MODIFY":
         return None
     data = record["dynamodb"]
     old, new = data.get("OldImage") or {}, data.get("NewImage") or {}
     before, after, account = _text(old, "status"), _text(new, "status"), _text(new, "account_id")
-    if not (before and after and account) or before == after:
+    first_reply = "replied_at" in new and "replied_at" not in old
+    if not (before and after and account) or (before == after and not first_reply):
         return None
     return StatusChange(
         sequence=int(data["SequenceNumber"]),
@@ -45,6 +46,7 @@ def status_change(record: dict[str, Any]) -> StatusChange | None:
         new=MessageStatus(after),
         driver=_text(new, "driver"),
         fallback_used=bool((new.get("fallback_used") or {}).get("BOOL", False)),
+        first_reply=first_reply,
     )
 
 

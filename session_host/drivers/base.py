@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Protocol
 
 from wacast.domain.events import ReceiptStatus
+from wacast.domain.governor import AccountSignal
 from wacast.domain.outcomes import SendOutcome
 from wacast.domain.senders import Sender, SenderState
 
@@ -24,6 +25,10 @@ class DriverEvents(Protocol):
     ) -> None: ...
 
     def on_incoming(self, sender: Sender, from_phone: str, text: str, at: datetime) -> None: ...
+
+    def on_account_signal(self, sender: Sender, signal: AccountSignal, at: datetime) -> None:
+        """A temporary ban or a logout WhatsApp forced: the account-safety governor cools the sender down."""
+        ...
 
 
 class Driver(Protocol):

@@ -25,6 +25,15 @@ class DriverChain:
             self.ensure_session(sender)  # a sender created since the host started gets its session now
         return any(driver.is_connected(sender.id) for driver in self.enabled(sender))
 
+    def lookup(self, sender: Sender, phone: str) -> bool | None:
+        """Whether `phone` is on WhatsApp, from the first connected driver that can look numbers up (None:
+        none can, or the lookup failed)."""
+        for driver in self.enabled(sender):
+            ask: Callable[[Sender, str], bool | None] | None = getattr(driver, "is_on_whatsapp", None)
+            if ask is not None and driver.is_connected(sender.id):
+                return ask(sender, phone)
+        return None
+
     def send(
         self,
         sender: Sender,

@@ -152,6 +152,16 @@ class NeonizeDriver:
             return self.is_connected(sender_id)
         return session.call(lambda c: c.is_on_whatsapp(number), timeout).kind == "ok"
 
+    def is_on_whatsapp(self, sender: Sender, phone: str) -> bool | None:
+        """neonize's is-on-WhatsApp query for one number (None: not connected, or no answer in time)."""
+        session = self.current(sender.id)
+        if session is None or not session.connected or session.suspect:
+            return None
+        lookup = session.call(lambda c: c.is_on_whatsapp(phone.lstrip("+")), self.config.lookup_timeout)
+        if lookup.kind != "ok":
+            return None
+        return any(r.IsIn for r in lookup.value)
+
     # -- sending ----------------------------------------------------------------------------------
 
     def send(self, sender: Sender, phone: str, body: str, media_url: str | None = None) -> SendOutcome:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wacast.domain.events import ReceiptStatus
+from wacast.domain.governor import NEONIZE_BAN_CODES, AccountSignal
 from wacast.domain.senders import SenderState
 
 USER_SERVER = "s.whatsapp.net"
@@ -75,3 +76,24 @@ def connect_failure_state(event: Any) -> tuple[SenderState, str]:
     if reason in _FATAL_REASONS:
         return SenderState.FAILED, f"{_FATAL_REASONS[reason]}: {detail}"
     return SenderState.DISCONNECTED, f"connect_failure: {detail}"
+
+
+def temporary_ban_of(event: Any) -> AccountSignal:
+    """neonize's TemporaryBan (Code 1..5 = whatsmeow's 101..106, Expire in seconds) as an account signal."""
+    code = NEONIZE_BAN_CODES.get(int(event.Code))
+    return AccountSignal(
+        kind="temporary_ban", driver="neonize", code=code, expires_in_seconds=max(0, int(event.Expire))
+    )
+
+
+def account_signal_of_failure(event: Any) -> AccountSignal | None:
+    """A ConnectFailure (or LoggedOut, whose Reason uses the same enum) that says something about the account:
+    a temporary ban, or a logout WhatsApp forced. None for the others (drops, outdated clients)."""
+    reason = int(event.Reason)
+    if reason == 3:  # TEMP_BANNED: the ban's code and expiry come with the TemporaryBan event, if at all
+        return AccountSignal(
+            kind="temporary_ban", driver="neonize", detail="WhatsApp refused the connection: temporarily banned"
+        )
+    if reason in _LOGGED_OUT_REASONS:
+        return AccountSignal(kind="logged_out", driver="neonize", detail=f"logged out by WhatsApp (reason {reason})")
+    return None

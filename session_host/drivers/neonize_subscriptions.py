@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from session_host.drivers.neonize_events import connect_failure_state, incoming_of, receipt_of
+from session_host.drivers.neonize_events import (
+    account_signal_of_failure,
+    connect_failure_state,
+    incoming_of,
+    receipt_of,
+    temporary_ban_of,
+)
 from session_host.drivers.neonize_session import NeonizeSession
 from wacast.domain.senders import SenderState
 from wacast.observability import logger
@@ -37,9 +43,9 @@ class NeonizeSubscriber:
             ev.DisconnectedEv: self.disconnected,
             ev.PairStatusEv: self.pair_status,
             ev.ConnectFailureEv: self.connect_failure,
-            ev.LoggedOutEv: lambda e: self._end(SenderState.LOGGED_OUT, f"logged_out: reason {int(e.Reason)}"),
+            ev.LoggedOutEv: self.logged_out,
             ev.StreamReplacedEv: lambda _: self._end(SenderState.DISCONNECTED, "stream_replaced: opened elsewhere"),
-            ev.TemporaryBanEv: lambda e: self._end(SenderState.FAILED, f"temporary_ban: code {int(e.Code)}"),
+            ev.TemporaryBanEv: self.temporary_ban,
             ev.ClientOutdatedEv: lambda _: self._end(SenderState.FAILED, "client_outdated: update neonize"),
             ev.KeepAliveTimeoutEv: lambda _: setattr(self.session, "suspect", True),
             ev.KeepAliveRestoredEv: lambda _: setattr(self.session, "suspect", False),
@@ -90,7 +96,21 @@ class NeonizeSubscriber:
         self.events.on_state(self.sender, SenderState.LINKING, error, self.driver.clock.now())
 
     def connect_failure(self, event: Any) -> None:
+        signal = account_signal_of_failure(event)
+        if signal is not None:
+            self.events.on_account_signal(self.sender, signal, self.driver.clock.now())
         self._end(*connect_failure_state(event))
+
+    def logged_out(self, event: Any) -> None:
+        signal = account_signal_of_failure(event)
+        if signal is not None:
+            self.events.on_account_signal(self.sender, signal, self.driver.clock.now())
+        self._end(SenderState.LOGGED_OUT, f"logged_out: reason {int(event.Reason)}")
+
+    def temporary_ban(self, event: Any) -> None:
+        signal = temporary_ban_of(event)
+        self.events.on_account_signal(self.sender, signal, self.driver.clock.now())
+        self._end(SenderState.FAILED, f"temporary_ban: code {signal.code or int(event.Code)}")
 
     def receipt(self, event: Any) -> None:
         parsed = receipt_of(event)

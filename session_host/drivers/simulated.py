@@ -3,6 +3,10 @@
 Configurable latency; transient, permanent and unknown-outcome failure rates; delivered and read
 receipts after delays; incoming replies (some of them stop keywords); a session lifecycle (QR,
 connected, logged out); and seeded randomness, so a run can be reproduced.
+
+It can be taught the signs of a coming ban (for the account-safety governor's tests): a temporary ban
+with a code and an expiry (`temporary_ban`), a logout WhatsApp forces (`remote_logout`), a burst of
+failed sends (`fail_next`), and sends whose delivery receipts never come (`withhold_receipts`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pydantic import BaseModel, Field
 from session_host.drivers.base import DriverEvents
 from session_host.timers import Timers
 from wacast.domain.events import ReceiptStatus
+from wacast.domain.governor import AccountSignal
 from wacast.domain.outcomes import SendCode, SendOutcome
 from wacast.domain.senders import Sender, SenderState
 from wacast.ports import Clock
@@ -53,6 +58,8 @@ class _Session:
     sender: Sender
     state: SenderState = SenderState.NEW
     linked: bool = False
+    failing: int = 0  # this many more sends fail (transient, "refused by the server")
+    silent: bool = False  # sends go, receipts never come
     sent: list[tuple[str, str, str, datetime]] = field(default_factory=list)  # (provider id, phone, body, at)
 
 
@@ -70,6 +77,7 @@ class SimulatedDriver:
         self._rng = random.Random(config.seed)
         self._lock = threading.Lock()
         self._sessions: dict[str, _Session] = {}
+        self.lookups = 0  # number lookups asked (tests count them)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -107,6 +115,43 @@ class SimulatedDriver:
         session = self._sessions.get(sender_id)
         if session is not None:
             self._set_state(session, SenderState.DISCONNECTED, error)
+
+    def temporary_ban(self, sender_id: str, code: int = 104, expires_in_s: float = 3600.0) -> None:
+        """Test hook: WhatsApp bans the number for a while (whatsmeow's code), and drops the session."""
+        session = self._sessions.get(sender_id)
+        if session is None:
+            return
+        signal = AccountSignal(kind="temporary_ban", driver=self.name, code=code, expires_in_seconds=expires_in_s)
+        self.events.on_account_signal(session.sender, signal, self.clock.now())
+        self._set_state(session, SenderState.FAILED, f"temporary_ban: code {code}")
+
+    def remote_logout(self, sender_id: str, reason: str = "logged out from the phone") -> None:
+        """Test hook: WhatsApp (or the phone) logs the session out."""
+        session = self._sessions.get(sender_id)
+        if session is None:
+            return
+        signal = AccountSignal(kind="logged_out", driver=self.name, detail=reason)
+        self.events.on_account_signal(session.sender, signal, self.clock.now())
+        self._set_state(session, SenderState.LOGGED_OUT, f"logged_out: {reason}")
+
+    def fail_next(self, sender_id: str, count: int) -> None:
+        """Test hook: the next `count` sends of this sender fail (a burst of refusals)."""
+        session = self._sessions.get(sender_id)
+        if session is not None:
+            session.failing = count
+
+    def withhold_receipts(self, sender_id: str, silent: bool = True) -> None:
+        """Test hook: sends still go, but no delivery receipt ever comes (silently blocked)."""
+        session = self._sessions.get(sender_id)
+        if session is not None:
+            session.silent = silent
+
+    def is_on_whatsapp(self, sender: Sender, phone: str) -> bool | None:
+        """The simulated network's number lookup (None while the session is not connected)."""
+        if not self.is_connected(sender.id):
+            return None
+        self.lookups += 1
+        return phone not in self.config.unregistered
 
     def stop(self) -> None:
         self._sessions.clear()
@@ -146,6 +191,9 @@ class SimulatedDriver:
         cfg = self.config
         if phone in cfg.unregistered:
             return SendOutcome.permanent(self.name, SendCode.NOT_ON_WHATSAPP, f"{phone} is not on WhatsApp")
+        if session.failing > 0:
+            session.failing -= 1
+            return SendOutcome.transient(self.name, SendCode.NETWORK, "simulated burst of failures")
         if roll < cfg.transient_rate:
             return SendOutcome.transient(self.name, SendCode.NETWORK, "simulated transient failure")
         if roll < cfg.transient_rate + cfg.permanent_rate:
@@ -154,7 +202,8 @@ class SimulatedDriver:
         with self._lock:
             session.sent.append((provider_id, phone, body, called_at))
             self._record(sender.id, provider_id, phone, body, called_at)
-        self._schedule_receipts(session.sender, provider_id, phone)
+        if not session.silent:
+            self._schedule_receipts(session.sender, provider_id, phone)
         if roll < cfg.transient_rate + cfg.permanent_rate + cfg.unknown_rate:
             return SendOutcome.unknown(self.name, SendCode.TIMEOUT, "no answer from the simulated server")
         return SendOutcome.sent(self.name, provider_id)

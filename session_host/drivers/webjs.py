@@ -18,6 +18,7 @@ import httpx
 from session_host.drivers.base import DriverEvents
 from session_host.drivers.media import HttpMediaFetcher, MediaFetcher, MediaUnavailable
 from session_host.drivers.webjs_events import WebjsEventPoller
+from wacast.domain.governor import AccountSignal
 from wacast.domain.outcomes import SendCode, SendOutcome
 from wacast.domain.senders import Sender, SenderState
 from wacast.observability import logger
@@ -168,6 +169,9 @@ class WebjsDriver:
         if sender is None or mapped is None:
             return
         self._connected[sender_id] = mapped is SenderState.CONNECTED
+        signal = account_signal_of(error)
+        if signal is not None:
+            self.events.on_account_signal(sender, signal, self.clock.now())
         self.events.on_state(sender, mapped, error, self.clock.now())
 
     # -- http ---------------------------------------------------------------------------------------
@@ -177,6 +181,22 @@ class WebjsDriver:
 
     def _get(self, path: str, params: dict[str, str] | None = None, timeout: float | None = None) -> dict[str, Any]:
         return _json(self.http.get(path, params=params, timeout=timeout or httpx.USE_CLIENT_DEFAULT))
+
+
+#: whatsapp-web.js's `disconnected` reasons that say something about the account (the sidecar reports
+#: them as "disconnected: <reason>"; a logout the host asked for reports no reason).
+_LOGGED_OUT_REASONS = frozenset({"LOGOUT", "UNPAIRED", "UNPAIRED_IDLE"})
+_BANNED_REASONS = frozenset({"TOS_BLOCK", "SMB_TOS_BLOCK"})
+
+
+def account_signal_of(error: str | None) -> AccountSignal | None:
+    """A forced logout or a block, from the error of a sidecar state; None for anything else."""
+    reason = (error or "").removeprefix("disconnected: ").strip() if (error or "").startswith("disconnected: ") else ""
+    if reason in _LOGGED_OUT_REASONS:
+        return AccountSignal(kind="logged_out", driver="webjs", detail=f"logged out by WhatsApp ({reason})")
+    if reason in _BANNED_REASONS:
+        return AccountSignal(kind="temporary_ban", driver="webjs", detail=f"WhatsApp blocked the number ({reason})")
+    return None
 
 
 #: The sidecar's session states (starting, authenticated and stopped say nothing the host acts on).

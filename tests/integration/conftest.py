@@ -59,11 +59,12 @@ def client(roots: Roots) -> Iterator[TestClient]:
 
 @pytest.fixture(autouse=True)
 def _consumers_use_this_stack(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The dispatcher, events and dlq handlers, invoked in-process, use this test's roots."""
+    """The dispatcher, events, dlq and files handlers, invoked in-process, use this test's roots."""
     if "roots" not in request.fixturenames:
         return
     roots: Roots = request.getfixturevalue("roots")
-    for name, root in (("dispatcher", roots.dispatcher), ("events", roots.events), ("dlq", roots.dlq)):
+    consumers = (("dispatcher", roots.dispatcher), ("events", roots.events), ("dlq", roots.dlq), ("files", roots.files))
+    for name, root in consumers:
         monkeypatch.setattr(function_module(name), "get_services", lambda root=root: root)
 
 

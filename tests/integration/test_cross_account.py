@@ -60,9 +60,48 @@ def fill_a(client: TestClient) -> Workspaces:
     draft = {"name": "A's campaign", "template_id": w.ids["template"], "audience": {"tags": ["vip"]}}
     w.ids["campaign"] = w.as_a("POST", "/api/campaigns", json=draft).json()["id"]
     w.ids["scheduled"] = w.as_a("POST", "/api/campaigns", json={**draft, "name": "A's later"}).json()["id"]
+    w.ids["import"] = w.as_a("POST", "/api/contacts/imports", json={}).json()["id"]
+    w.ids["export"] = w.as_a("POST", "/api/contacts/exports").json()["id"]
+    w.ids["messages_export"] = w.as_a("POST", f"/api/campaigns/{w.ids['campaign']}/messages/exports").json()["id"]
     later = {"send_at": "2099-01-01T09:00:00+05:30", "timezone": "Asia/Kolkata"}
     assert w.as_a("POST", f"/api/campaigns/{w.ids['scheduled']}/schedule", json=later).status_code == 200
+    give_a_conversation_and_a_webhook(w)
     return w
+
+
+def give_a_conversation_and_a_webhook(w: Workspaces) -> None:
+    """A's phone answered (a reply, stored as the events function stores it) and A has a webhook with a delivery."""
+    from wacast.adapters.dynamo.conversations import DynamoConversationRepository
+    from wacast.domain.conversations import Reply
+
+    account_id = w.as_a("GET", "/api/auth/me").json()["account"]["id"]
+    reply = Reply(
+        id="r_a_secret",
+        account_id=account_id,
+        sender_id=w.ids["sender"],
+        phone=PHONE,
+        text="a-secret-reply",
+        at=datetime.now(UTC),
+    )
+    assert DynamoConversationRepository().save_reply(reply)
+    hook = {"url": "http://127.0.0.1:9/a-hook", "events": ["message.status"]}
+    w.ids["webhook"] = w.as_a("POST", "/api/webhooks", json=hook).json()["id"]
+    w.ids["delivery"] = w.as_a("POST", f"/api/webhooks/{w.ids['webhook']}/test").json()["id"]
+
+
+def b_on_a_webhook(method: str, suffix: str = "", **kwargs: Any) -> Case:
+    def case(w: Workspaces) -> None:
+        is_404(w.as_b(method, f"/api/webhooks/{w.ids['webhook']}{suffix.format(**w.ids)}", **kwargs))
+        a_view = w.as_a("GET", f"/api/webhooks/{w.ids['webhook']}")
+        assert a_view.status_code == 200 and a_view.json()["enabled"] is True
+
+    return case
+
+
+def b_creates_a_webhook(w: Workspaces) -> None:
+    created = w.as_b("POST", "/api/webhooks", json={"url": "http://127.0.0.1:9/b-hook", "events": ["sender.state"]})
+    assert created.status_code == 201, created.text
+    is_404(w.as_a("GET", f"/api/webhooks/{created.json()['id']}"))
 
 
 def is_404(response: Any) -> None:
@@ -152,6 +191,17 @@ def b_on_a_campaign(method: str, suffix: str = "", **kwargs: Any) -> Case:
     return case
 
 
+def b_creates_a_file_job(path: str, a_path: str) -> Case:
+    """B's import or export job is B's: A cannot read it (`a_path` formats B's job id)."""
+
+    def case(w: Workspaces) -> None:
+        created = w.as_b("POST", path)
+        assert created.status_code in (201, 202) and created.json()["id"] not in w.ids.values()
+        is_404(w.as_a("GET", a_path.format(created.json()["id"])))
+
+    return case
+
+
 def give_a_qr(w: Workspaces) -> None:
     """A's sender shows a QR (as the host writes it while linking), so a 404 to B means isolation."""
     senders = DynamoSenderRepository()  # the table the test's roots are bound to, written as the host does
@@ -214,6 +264,21 @@ CASES: dict[tuple[str, str], Case] = {
         w.as_b("GET", "/api/contacts/export"), w.ids["contact"], "Asha", w.ids["batch"], "+447911123456"
     ),
     ("POST", "/api/contacts/opt-out"): b_opts_out_a_phone,
+    ("POST", "/api/contacts/imports"): b_creates_a_file_job("/api/contacts/imports", "/api/contacts/imports/{}"),
+    ("GET", "/api/contacts/imports/{import_id}"): lambda w: is_404(
+        w.as_b("GET", f"/api/contacts/imports/{w.ids['import']}")
+    ),
+    ("POST", "/api/contacts/imports/{import_id}/start"): lambda w: is_404(
+        w.as_b("POST", f"/api/contacts/imports/{w.ids['import']}/start")
+    ),
+    ("POST", "/api/contacts/exports"): b_creates_a_file_job("/api/contacts/exports", "/api/contacts/exports/{}"),
+    ("GET", "/api/contacts/exports/{export_id}"): lambda w: is_404(
+        w.as_b("GET", f"/api/contacts/exports/{w.ids['export']}")
+    ),
+    ("POST", "/api/campaigns/{campaign_id}/messages/exports"): b_on_a_campaign("POST", "/messages/exports"),
+    ("GET", "/api/campaigns/{campaign_id}/messages/exports/{export_id}"): lambda w: is_404(
+        w.as_b("GET", f"/api/campaigns/{w.ids['campaign']}/messages/exports/{w.ids['messages_export']}")
+    ),
     ("POST", "/api/contacts/opt-in"): b_opts_in_a_phone,
     ("POST", "/api/contacts"): b_creates_a_phone,
     ("GET", "/api/contacts"): lambda w: b_sees_none_of_a(
@@ -254,6 +319,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/campaigns/{campaign_id}/stats"): b_on_a_campaign("GET", "/stats"),
     ("GET", "/api/campaigns/{campaign_id}/messages"): b_on_a_campaign("GET", "/messages"),
     ("GET", "/api/campaigns/{campaign_id}/export"): b_on_a_campaign("GET", "/export"),
+    ("GET", "/api/campaigns/{campaign_id}/safety"): b_on_a_campaign("GET", "/safety"),
     ("POST", "/api/messages/queue"): b_queues_to_a_phone,
     ("POST", "/api/messages/campaign-send"): lambda w: is_404(
         w.as_b("POST", "/api/messages/campaign-send", json={"campaignId": w.ids["campaign"]})
@@ -285,9 +351,28 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/api/senders/{sender_id}/link"): b_on_a_sender("POST", "/link", json={}),
     ("POST", "/api/senders/{sender_id}/pairing-code"): b_on_a_sender("POST", "/pairing-code", json={}),
     ("POST", "/api/senders/{sender_id}/logout"): b_on_a_sender("POST", "/logout"),
+    ("POST", "/api/senders/{sender_id}/resume"): b_on_a_sender("POST", "/resume"),
     ("GET", "/api/senders/{sender_id}/qr"): b_on_a_sender("GET", "/qr"),
     ("GET", "/api/senders/{sender_id}/qr.png"): b_on_a_sender("GET", "/qr.png"),
     ("GET", "/api/senders/{sender_id}/qr.svg"): b_on_a_sender("GET", "/qr.svg"),
+    ("GET", "/api/conversations"): lambda w: b_sees_none_of_a(w.as_b("GET", "/api/conversations"), "a-secret-reply"),
+    ("GET", "/api/conversations/{phone}/messages"): lambda w: is_404(
+        w.as_b("GET", f"/api/conversations/{PHONE}/messages")
+    ),
+    ("POST", "/api/conversations/{phone}/messages"): lambda w: is_404(
+        w.as_b("POST", f"/api/conversations/{PHONE}/messages", json={"message": "from b"})
+    ),
+    ("POST", "/api/webhooks"): b_creates_a_webhook,
+    ("GET", "/api/webhooks"): lambda w: b_sees_none_of_a(w.as_b("GET", "/api/webhooks"), w.ids["webhook"]),
+    ("GET", "/api/webhooks/{endpoint_id}"): b_on_a_webhook("GET"),
+    ("PATCH", "/api/webhooks/{endpoint_id}"): b_on_a_webhook("PATCH", json={"enabled": False}),
+    ("DELETE", "/api/webhooks/{endpoint_id}"): b_on_a_webhook("DELETE"),
+    ("POST", "/api/webhooks/{endpoint_id}/rotate-secret"): b_on_a_webhook("POST", "/rotate-secret", json={}),
+    ("GET", "/api/webhooks/{endpoint_id}/deliveries"): b_on_a_webhook("GET", "/deliveries"),
+    ("POST", "/api/webhooks/{endpoint_id}/test"): b_on_a_webhook("POST", "/test"),
+    ("POST", "/api/webhooks/{endpoint_id}/deliveries/{delivery_id}/replay"): b_on_a_webhook(
+        "POST", "/deliveries/{delivery}/replay"
+    ),
 }
 
 

@@ -36,6 +36,7 @@ from tests.integration.conftest import EVENTS
 from tests.integration.services import Services
 from wacast.adapters.aws import client as aws_client
 from wacast.adapters.scheduler import SCHEDULED_TIME
+from wacast.adapters.sqs import SqsQueue
 from wacast.domain.campaign_jobs import DispatchJob
 from wacast.domain.campaigns import Campaign, CampaignStatus
 from wacast.domain.messages import Message, StatusChange
@@ -64,6 +65,8 @@ FIXTURES: dict[str, str] = {
     "sqs_outbox_dead.json": "DlqFunction",
     "sqs_campaign_dead.json": "DlqFunction",
     "dynamodb_message_changes.json": "CountersFunction",
+    "sqs_import_job.json": "FilesFunction",
+    "sqs_webhook_delivery.json": "WebhooksFunction",
 }
 FILES = sorted(p.name for p in EVENTS.glob("*.json"))
 
@@ -504,6 +507,57 @@ def message_changes(case: Case) -> None:
         world.close()
 
 
+def import_job(case: Case) -> None:
+    """A started import: the job its start queues, run by the files function, imports the uploaded file."""
+    import httpx
+
+    session = case.services.auth.register("owner@example.com", "a-long-password", "Acme Retail")
+    principal = case.services.auth.authenticate(session.token)
+    imports = case.roots.api.imports
+    job, upload = imports.create(principal, "list.csv", None)
+    sent = httpx.put(
+        upload.url, content=b"phone,name\n+919876543210,Asha\n+919876543211,Ravi\n", headers=upload.headers
+    )
+    assert sent.status_code == 200
+    imports.start(principal, job.id)
+    (queued,) = SqsQueue(case.roots.files.settings.files_queue_url, aws_client("sqs", "us-east-1")).receive(
+        wait_seconds=1
+    )
+    event = rebound(case.event, account_id=principal.account_id, job_id=job.id)
+    assert body_of(event) == queued.body  # the job a start queues
+    assert case.invoke(event) == NO_FAILURES
+    done = imports.get(principal, job.id)
+    assert done.status.value == "completed" and (done.counts.rows, done.counts.imported) == (2, 2)
+    assert sorted(c.phone for c in case.services.contacts.page(principal)[0]) == ["+919876543210", "+919876543211"]
+
+
+def webhook_delivery(case: Case) -> None:
+    """A delivery job, run by the webhooks function: one signed POST to the endpoint, logged as delivered."""
+    import time
+
+    from tests.integration.webhook_receiver import Receiver
+    from wacast.domain.webhooks import EventType, verify
+
+    receiver = Receiver(lambda path, nth: "ok")
+    try:
+        session = case.services.auth.register("owner@example.com", "a-long-password", "Acme Retail")
+        principal = case.services.auth.authenticate(session.token)
+        made = case.roots.api.webhooks.create(principal, receiver.url("/hook"), [EventType.MESSAGE_RECEIVED])
+        body = case.body()
+        job = {**body, "account_id": principal.account_id, "endpoint_id": made.endpoint.id}
+        job["event"] = {**body["event"], "account_id": principal.account_id}
+        text = json.dumps(job)
+        event = {"Records": [{**case.event["Records"][0], "body": text, "md5OfBody": md5(text)}]}
+        assert invoke_with_root("WebhooksFunction", case.roots.webhooks, event) == NO_FAILURES
+        (seen,) = receiver.requests("/hook")
+        assert verify(seen.headers["Wacast-Signature"], made.secret, seen.body, now=int(time.time()))
+        assert seen.event["id"] == body["event"]["id"] and seen.event["data"]["text"] == "Yes please"
+        (logged,), _ = case.roots.api.webhooks.deliveries(principal, made.endpoint.id, None, 10)
+        assert logged.status.value == "delivered" and logged.id == body["delivery_id"] and logged.response_code == 200
+    finally:
+        receiver.close()
+
+
 def invoke_with_root(function: str, root: Any, event: dict[str, Any]) -> Any:
     with services_of(module_of(function), root):
         return invoke(function, event)
@@ -524,6 +578,8 @@ SCENARIOS: dict[str, Callable[[Case], None]] = {
     "sqs_outbox_dead.json": outbox_dead,
     "sqs_campaign_dead.json": campaign_dead,
     "dynamodb_message_changes.json": message_changes,
+    "sqs_import_job.json": import_job,
+    "sqs_webhook_delivery.json": webhook_delivery,
 }
 
 

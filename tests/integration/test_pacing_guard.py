@@ -38,3 +38,16 @@ def test_outside_the_window_the_guard_waits_for_it_to_open(services: Services) -
     window = SendingWindow(start=time(18, 0), end=time(20, 0), timezone="Asia/Kolkata")  # 12:30-14:30 UTC
     s = sender(PacingPolicy(preset=PacingPreset.FAST, window=window))
     assert services.repos.pacing_guard.reserve(s, NOW) == 2.5 * 3600
+
+
+def test_a_pause_comes_after_every_n_sends_of_the_sender_whatever_sends_them(services: Services) -> None:
+    guard = services.repos.pacing_guard
+    s = sender(PacingPolicy(preset=PacingPreset.CUSTOM, min_gap_ms=1000, pause_every=3, pause_ms=60_000), "s9")
+    # three sends (of any campaigns, or direct ones: the guard sees only the sender) a second apart
+    assert [guard.reserve(s, NOW + timedelta(seconds=i)) for i in range(3)] == [0, 0, 0]
+    wait = guard.reserve(s, NOW + timedelta(seconds=3))
+    assert 59.9 <= wait <= 60.0  # the 4th waits for the pause: 1 s gap + 60 s pause after the 3rd (at 2 s)
+    assert guard.reserve(s, NOW + timedelta(seconds=63)) == 0  # then a new streak
+    assert guard.reserve(s, NOW + timedelta(seconds=64)) == 0
+    assert guard.reserve(s, NOW + timedelta(seconds=65)) == 0
+    assert guard.reserve(s, NOW + timedelta(seconds=66)) > 0

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from session_host.__main__ import simulated_drivers
-from session_host.drivers.simulated import SimulatedConfig
+from session_host.drivers.simulated import SimulatedConfig, SimulatedDriver
 from session_host.host import SessionHost
 from tests.integration.services import Services
 from wacast.domain.accounts import Principal, Role
@@ -64,3 +64,28 @@ def test_stopping_the_host_leaves_nothing_claimed_but_unsent(services: Services,
     assert S.QUEUED in statuses  # the balanced pacing left a backlog
     leftover = sum(services.queues.outbox.depth().__dict__[k] for k in ("visible", "in_flight", "delayed"))
     assert leftover >= statuses.count(S.QUEUED)
+
+
+def test_a_temporary_ban_in_the_host_stops_the_sender_and_shows_on_its_item(
+    services: Services, owner: Principal
+) -> None:
+    host = SessionHost(services.host, simulated_drivers(SimulatedConfig()), wait_seconds=1)
+    host.start()
+    try:
+        first = services.messaging.send_direct(owner, "+919876543210", "hello")
+        assert wait_until(lambda: (m := services.messages.get(first.id)) is not None and m.status is S.SENT)
+        simulated = host.drivers["simulated"]
+        assert isinstance(simulated, SimulatedDriver)
+        # when WhatsApp bans the number (the driver's event reaches the governor through the host's wiring)
+        simulated.temporary_ban(first.sender_id, code=104, expires_in_s=3600)
+        simulated.start(services.senders.get(owner.account_id, first.sender_id))  # type: ignore[arg-type]
+        sender = services.senders.get(owner.account_id, first.sender_id)
+        assert sender is not None and sender.cooling is not None and sender.cooling.code == 104
+        second = services.messaging.send_direct(owner, "+919876543211", "hello again")
+        time.sleep(3)  # the host receives it, and defers it
+        reached = simulated.sent_to(first.sender_id)  # what reached the simulated network
+    finally:
+        host.stop()
+    held = services.messages.get(second.id)
+    assert held is not None and held.status is S.QUEUED and held.attempts == 0
+    assert [phone for _, phone, _, _ in reached] == ["+919876543210"]  # nothing went out while cooling down

@@ -119,3 +119,22 @@ def test_the_function_reads_status_changes_from_stream_records_and_skips_the_res
     unchanged = json.loads(json.dumps(event["Records"][0]))
     unchanged["dynamodb"]["NewImage"]["status"] = unchanged["dynamodb"]["OldImage"]["status"]
     assert app.status_change(inserted) is None and app.status_change(unchanged) is None
+
+
+def test_a_messages_first_reply_counts_once_in_replied_and_moves_nothing_else() -> None:
+    app = load_module(ROOT / "functions/counters", "app", "wacast_fn_CountersFunction")
+    sent = json.loads((ROOT / "events/dynamodb_message_changes.json").read_text())["Records"][1]
+    replied = json.loads(json.dumps(sent))
+    data = replied["dynamodb"]
+    data["OldImage"] = json.loads(json.dumps(data["NewImage"]))  # SENT before and after: only the mark is new
+    data["NewImage"]["replied_at"] = {"S": "2026-11-28T10:05:00.000000+0000"}
+    change = app.status_change(replied)
+    assert change is not None and change.first_reply and change.old is change.new is S.SENT
+    assert moves_of(change) == {"replied": 1}  # not a second send by its driver
+    again = json.loads(json.dumps(replied))
+    again["dynamodb"]["OldImage"]["replied_at"] = data["NewImage"]["replied_at"]  # a later write: no new reply
+    assert app.status_change(again) is None
+    service, ledger, _ = world()
+    assert service.apply("batch-R", [change]) == 1
+    assert service.apply("batch-R", [change]) == 0  # Lambda delivers the batch again: counted once
+    assert ledger.counters[CounterKey("acct_demo", "cmp_demo")] == {"replied": 1}

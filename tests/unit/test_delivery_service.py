@@ -108,11 +108,21 @@ def test_a_transient_failure_of_the_primary_falls_back() -> None:
 
 
 def test_a_permanent_failure_is_not_tried_on_the_fallback() -> None:
-    world = World(SendOutcome.permanent("primary", SendCode.NOT_ON_WHATSAPP, "no account"))
+    world = World(SendOutcome.permanent("primary", SendCode.INVALID_RECIPIENT, "bad number"))
     world.queue()
     disposition = world.handle("m1")
     assert disposition.act is Act.ACK
     assert world.status() is S.FAILED
+    assert world.fallback.sends == []
+
+
+def test_a_recipient_not_on_whatsapp_is_skipped_with_the_reason_and_no_attempt() -> None:
+    world = World(SendOutcome.permanent("primary", SendCode.NOT_ON_WHATSAPP, "no account"))
+    world.queue()
+    assert world.handle("m1").act is Act.ACK
+    message = world.messages.get("m1")
+    assert message is not None and message.status is S.SKIPPED
+    assert message.last_error == "not on WhatsApp" and message.attempts == 0
     assert world.fallback.sends == []
 
 
@@ -274,7 +284,7 @@ def sink() -> Iterator[MemorySink]:
 def test_each_outcome_emits_its_business_metric(sink: MemorySink) -> None:
     world = World(
         SendOutcome.transient("primary", SendCode.NETWORK, "reset"),  # m1: the fallback sends it
-        SendOutcome.permanent("primary", SendCode.NOT_ON_WHATSAPP, "no account"),  # m2
+        SendOutcome.permanent("primary", SendCode.INVALID_RECIPIENT, "bad number"),  # m2
         SendOutcome.unknown("primary", SendCode.TIMEOUT, "no answer"),  # m3
     )
     for message_id in ("m1", "m2", "m3"):
@@ -285,7 +295,7 @@ def test_each_outcome_emits_its_business_metric(sink: MemorySink) -> None:
     world.handle("m4")
     assert sink.total(obs.MESSAGES_SENT, Driver="fallback") == 1
     assert sink.total(obs.FALLBACK_USED) == 1
-    assert sink.total(obs.MESSAGES_FAILED, Reason="not_on_whatsapp") == 1
+    assert sink.total(obs.MESSAGES_FAILED, Reason="invalid_recipient") == 1
     assert sink.total(obs.MESSAGES_UNKNOWN) == 1
     assert sink.total(obs.MESSAGES_DEFERRED) == 1
     assert [p for p in sink.points if p[0] == obs.SEND_LATENCY][0][2] == "Milliseconds"

@@ -17,7 +17,9 @@ from wacast.settings import (
     DispatcherSettings,
     DlqSettings,
     EventsSettings,
+    FilesSettings,
     SessionHostSettings,
+    WebhooksSettings,
 )
 
 SETTINGS: dict[str, type[DeployableSettings]] = {
@@ -26,6 +28,8 @@ SETTINGS: dict[str, type[DeployableSettings]] = {
     "EventsFunction": EventsSettings,
     "DlqFunction": DlqSettings,
     "CountersFunction": CountersSettings,
+    "FilesFunction": FilesSettings,
+    "WebhooksFunction": WebhooksSettings,
     "SessionHost": SessionHostSettings,
 }
 

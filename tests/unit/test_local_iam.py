@@ -88,8 +88,15 @@ def test_a_call_needs_what_aws_checks_for_it() -> None:
     assert requirements(ACCOUNT, "scheduler", "CreateSchedule", schedule)[1] == Need(
         "iam:PassRole", "arn:aws:iam::000000000000:role/r", (("iam:PassedToService", "scheduler.amazonaws.com"),)
     )
+    # a multipart upload's parts need s3:PutObject on the object; a HEAD needs s3:GetObject
+    assert requirements(ACCOUNT, "s3", "UploadPart", {"Bucket": "b", "Key": "k/1.csv"}) == [
+        Need("s3:PutObject", "arn:aws:s3:::b/k/1.csv")
+    ]
+    assert requirements(ACCOUNT, "s3", "HeadObject", {"Bucket": "b", "Key": "k"}) == [
+        Need("s3:GetObject", "arn:aws:s3:::b/k")
+    ]
     with pytest.raises(NotImplementedError):
-        requirements(ACCOUNT, "s3", "GetObject", {"Bucket": "b", "Key": "k"})
+        requirements(ACCOUNT, "lambda", "Invoke", {"FunctionName": "f"})
 
 
 def test_a_refused_call_raises_the_access_denied_error_aws_would_and_is_journaled(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from neonize.proto.Neonize_pb2 import (
     MessageInfo,
     MessageSource,
     Receipt,
+    TemporaryBan,
 )
 from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import Message as WAMessage
 
@@ -118,6 +119,25 @@ def test_logged_out_ends_the_session_and_stops_the_client(world: World) -> None:
     client.emit(LoggedOut(OnConnect=False, Reason=2))
     assert world.events.states[-1] == (SenderState.LOGGED_OUT, "logged_out: reason 2")
     assert client.stopped.wait(2) and not world.driver.is_connected("s1")
+
+
+def test_a_temporary_ban_reports_its_code_and_expiry_to_the_governor(world: World) -> None:
+    client = world.connected()
+    client.emit(TemporaryBan(Code=TemporaryBan.SENT_TOO_MANY_SAME_MESSAGE, Expire=7200))
+    (signal,) = world.events.signals
+    assert (signal.kind, signal.code, signal.expires_in_seconds, signal.driver) == (
+        "temporary_ban",
+        104,
+        7200,
+        "neonize",
+    )
+    assert world.events.states[-1] == (SenderState.FAILED, "temporary_ban: code 104")
+
+
+def test_a_forced_logout_is_an_account_signal_too(world: World) -> None:
+    client = world.connected()
+    client.emit(LoggedOut(OnConnect=True, Reason=2))
+    assert [s.kind for s in world.events.signals] == ["logged_out"]
 
 
 def test_a_connect_error_is_reported_at_once(world: World) -> None:

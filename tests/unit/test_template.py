@@ -24,13 +24,19 @@ def resources(kind: str) -> dict[str, Any]:
 def test_every_work_queue_has_its_own_dlq_with_the_receive_count_parameter() -> None:
     queues = resources("AWS::SQS::Queue")
     work = {k: v for k, v in queues.items() if not k.endswith("DLQ")}
-    assert set(work) == {"CampaignsQueue", "OutboxQueue", "EventsQueue", "ControlQueue"}
+    assert set(work) == {"CampaignsQueue", "OutboxQueue", "EventsQueue", "ControlQueue", "FilesQueue", "WebhooksQueue"}
     targets = set()
-    for queue in work.values():
+    for name, queue in work.items():
         policy = queue["Properties"]["RedrivePolicy"]
-        assert policy["maxReceiveCount"] == {"Ref": "MaxReceiveCount"}
+        if name == "WebhooksQueue":  # its receive count is the attempt number: the DLQ comes after the last try
+            from wacast.settings import WebhooksSettings
+
+            last_try = WebhooksSettings.model_fields["webhook_max_attempts"].default
+            assert last_try < policy["maxReceiveCount"] <= last_try + 5
+        else:
+            assert policy["maxReceiveCount"] == {"Ref": "MaxReceiveCount"}
         targets.add(policy["deadLetterTargetArn"]["Fn::GetAtt"][0])
-    assert len(targets) == 4 and targets <= set(queues)
+    assert len(targets) == 6 and targets <= set(queues)
     assert cfn()["Parameters"]["MaxReceiveCount"]["Default"] == 3
 
 
@@ -64,7 +70,7 @@ def test_the_table_has_pitr_ttl_and_on_demand_billing() -> None:
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     indexes = {i["IndexName"]: i["Projection"]["ProjectionType"] for i in table["GlobalSecondaryIndexes"]}
     # the messages' own indexes hold keys only: a status change rewrites no index entry
-    assert indexes == {"gsi1": "ALL", "gsi4": "KEYS_ONLY", "gsi5": "KEYS_ONLY"}
+    assert indexes == {"gsi1": "ALL", "gsi4": "KEYS_ONLY", "gsi5": "KEYS_ONLY", "gsi6": "KEYS_ONLY"}
     assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}  # the counters function reads it
 
 
@@ -102,7 +108,8 @@ def test_the_dashboard_shows_exactly_the_metrics_the_code_emits() -> None:
     assert dimensions[obs.MESSAGES_SENT] == {"Driver", "service"}
     assert dimensions[obs.MESSAGES_FAILED] == {"Reason", "service"}
     assert dimensions[obs.BATCH_ITEM_FAILURES] == {"Function", "service"}
-    per_kind = (obs.MESSAGES_SENT, obs.MESSAGES_FAILED, obs.BATCH_ITEM_FAILURES)
+    assert dimensions[obs.WEBHOOK_DELIVERIES] == {"Outcome", "service"}
+    per_kind = (obs.MESSAGES_SENT, obs.MESSAGES_FAILED, obs.BATCH_ITEM_FAILURES, obs.WEBHOOK_DELIVERIES)
     assert all(dims == {"service"} for name, dims in shown if name not in per_kind)
 
 
@@ -150,6 +157,18 @@ def test_alarms_fire_on_every_dlq_the_outbox_age_function_errors_api_5xx_and_fai
         for m in batch
         if "MetricStat" in m and m["MetricStat"]["Metric"]["MetricName"] == obs.BATCH_ITEM_FAILURES
     }
-    assert watched == {"dispatcher", "events", "dlq"}  # the names functions/*/app.py pass to consume()
+    assert watched == {"dispatcher", "events", "dlq", "files"}  # the names functions/*/app.py pass to consume()
     for name in watched:
         assert f'function="{name}"' in (ROOT / f"functions/{name}/app.py").read_text()
+
+
+def test_the_files_bucket_is_private_encrypted_tls_only_and_forgets_uploads() -> None:
+    bucket = cfn()["Resources"]["FilesBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values()) and len(bucket["PublicAccessBlockConfiguration"]) == 4
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    rules = {r.get("Prefix"): r for r in bucket["LifecycleConfiguration"]["Rules"]}
+    assert rules["uploads/"]["ExpirationInDays"] <= 7 and rules["exports/"]["ExpirationInDays"] <= 7
+    cors = bucket["CorsConfiguration"]["CorsRules"][0]
+    assert "PUT" in cors["AllowedMethods"] and "content-type" in cors["AllowedHeaders"]
+    (deny,) = cfn()["Resources"]["FilesBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}

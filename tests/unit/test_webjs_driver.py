@@ -324,6 +324,23 @@ def test_a_lost_session_stops_sending(
     assert world.driver.send(SENDER, PHONE, "hello").kind is OutcomeKind.TRANSIENT and sidecar.sends == []
 
 
+@pytest.mark.parametrize(
+    ("state", "error", "kind"),
+    [
+        ("logged_out", "disconnected: LOGOUT", "logged_out"),
+        ("disconnected", "disconnected: TOS_BLOCK", "temporary_ban"),
+        ("disconnected", "disconnected: NAVIGATION", None),
+    ],
+)
+def test_a_forced_logout_or_a_block_is_an_account_signal(
+    world: World, sidecar: FakeSidecar, state: str, error: str, kind: str | None
+) -> None:
+    world.connected()
+    sidecar.set_state(state, error)
+    world.driver.poller.poll_once()
+    assert [s.kind for s in world.events.signals] == ([kind] if kind else [])
+
+
 def test_a_restarted_sidecar_is_read_from_its_first_event(world: World, sidecar: FakeSidecar) -> None:
     world.connected()  # the host's cursor is at the old sidecar's event 2
     sidecar.restart()

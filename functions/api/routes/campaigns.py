@@ -7,13 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from routes.deps import PrincipalDep, ServicesDep
-from routes.errors import ERRORS
+from routes.errors import ERRORS, TOO_LARGE
 from wacast.domain.campaigns import Audience, Campaign, CampaignDraft, CampaignStatus, Counters
 from wacast.domain.messages import Message, MessageStatus
 from wacast.domain.pacing import PacingPolicy
+from wacast.domain.safety import SafetyReport
 from wacast.domain.schedules import CampaignSchedule
 from wacast.services.schedules import ScheduleRequest
 from wacast.services.stats import CampaignStats
@@ -35,10 +36,17 @@ class CampaignOut(BaseModel):
     run: int
     counters: Counters
     failure_reason: str | None
+    pause_reason: str | None = Field(default=None, description="why it is paused (its sender cooling down...)")
+    paused_by: str | None = Field(default=None, description="user, or governor (resumes when the cooling ends)")
     created_at: datetime
     updated_at: datetime
     started_at: datetime | None
     completed_at: datetime | None
+    warnings: list[str] = Field(default_factory=list, description="ban risks found at creation")
+
+
+class StartIn(BaseModel):
+    confirm: bool = Field(default=False, description="start even though most recipients get the same text")
 
 
 class CampaignPage(BaseModel):
@@ -87,7 +95,8 @@ def campaign_out(c: Campaign) -> CampaignOut:
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create(body: CampaignDraft, principal: PrincipalDep, services: ServicesDep) -> CampaignOut:
-    return campaign_out(services.campaigns.create(principal, body))
+    created = services.safety.create_campaign(principal, body)
+    return campaign_out(created.campaign).model_copy(update={"warnings": created.warnings})
 
 
 @router.get("")
@@ -119,9 +128,17 @@ def delete(campaign_id: str, principal: PrincipalDep, services: ServicesDep) -> 
 
 
 @router.post("/{campaign_id}/start", status_code=status.HTTP_202_ACCEPTED)
-def start(campaign_id: str, principal: PrincipalDep, services: ServicesDep) -> CampaignOut:
-    """Start a run: answers at once; the dispatcher fans it out from the campaigns queue."""
-    return campaign_out(services.campaigns.start(principal, campaign_id))
+def start(campaign_id: str, principal: PrincipalDep, services: ServicesDep, body: StartIn | None = None) -> CampaignOut:
+    """Start a run: answers at once; the dispatcher fans it out from the campaigns queue. A campaign whose
+    recipients would nearly all get the same text is refused (409) unless `confirm` is true."""
+    confirm = body.confirm if body else False
+    return campaign_out(services.safety.start_campaign(principal, campaign_id, confirm=confirm))
+
+
+@router.get("/{campaign_id}/safety")
+def safety(campaign_id: str, principal: PrincipalDep, services: ServicesDep) -> SafetyReport:
+    """The campaign's safety score (0-100, higher is safer) and the reasons that lower it."""
+    return services.safety.assess(principal, campaign_id)
 
 
 @router.post("/{campaign_id}/pause")
@@ -170,9 +187,11 @@ def messages(
     return MessagePage(items=[message_out(m) for m in items], next_cursor=next_cursor)
 
 
-@router.get("/{campaign_id}/export", response_class=StreamingResponse)
+@router.get("/{campaign_id}/export", response_class=StreamingResponse, responses=TOO_LARGE)
 def export(campaign_id: str, principal: PrincipalDep, services: ServicesDep) -> StreamingResponse:
-    """Every message of the campaign as CSV."""
+    """Every message of the campaign as CSV, inline up to 20,000 messages (a Lambda response is at most
+    6 MB); above, 413: use `POST /api/campaigns/{campaign_id}/messages/exports`."""
+    services.exports.check_inline_messages(principal, campaign_id)
     rows = services.stats.export_csv(principal, campaign_id)  # checks the campaign (404) first
     headers = {"Content-Disposition": f'attachment; filename="{campaign_id}-messages.csv"'}
     return StreamingResponse(rows, media_type="text/csv", headers=headers)

@@ -137,7 +137,7 @@ def queue(body: QueueRequest, principal: PrincipalDep, services: ServicesDep) ->
 @router.post("/campaign-send", status_code=status.HTTP_202_ACCEPTED)
 def campaign_send(body: CampaignSendRequest, principal: PrincipalDep, services: ServicesDep) -> CampaignAccepted:
     """Start a campaign (the legacy route; same as POST /api/campaigns/{id}/start)."""
-    campaign = services.campaigns.start(principal, body.campaign_id, min_gap_ms=body.delay_ms)
+    campaign = services.safety.start_campaign(principal, body.campaign_id, min_gap_ms=body.delay_ms)
     return CampaignAccepted(
         campaign_id=campaign.id,
         status=campaign.status.value,

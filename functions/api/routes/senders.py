@@ -3,7 +3,7 @@ session status, and logging them out. Owners and admins manage them; members may
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
@@ -12,6 +12,7 @@ from routes.deps import PrincipalDep, ServicesDep
 from routes.errors import ERRORS
 from routes.fields import PhoneIn
 from wacast.domain.commands import SenderCommand
+from wacast.domain.governor import Cooling
 from wacast.domain.pacing import PacingPolicy
 from wacast.domain.senders import DriverSession, Sender, SenderState
 
@@ -23,7 +24,10 @@ class SenderIn(BaseModel):
     phone: PhoneIn
     display_name: str = Field(default="", max_length=120)
     drivers: list[str] = Field(default_factory=lambda: ["neonize", "webjs"], description="primary first")
-    pacing: PacingPolicy = Field(default_factory=PacingPolicy)
+    pacing: PacingPolicy | None = Field(
+        default=None,
+        description="default: safe pacing on a warm-up ramp, in the time zone of the number (see the README)",
+    )
 
 
 class SenderPatch(BaseModel):
@@ -42,7 +46,10 @@ class PairIn(DriverIn):
 
 
 class StatusOut(BaseModel):
-    state: SenderState
+    state: SenderState = Field(description="cooling_down while the account-safety governor holds the sender")
+    cooling: Cooling | None = Field(
+        default=None, description="the governor's current (or last) pause: reason, since, until, ended_by"
+    )
     since: datetime | None
     last_error: str | None
     drivers: dict[str, DriverSession]
@@ -73,9 +80,10 @@ class QrOut(BaseModel):
     driver: str | None
 
 
-def status_out(sender: Sender) -> StatusOut:
+def status_out(sender: Sender, now: datetime | None = None) -> StatusOut:
     return StatusOut(
-        state=sender.state,
+        state=sender.shown_state(now or datetime.now(UTC)),
+        cooling=sender.cooling,
         since=sender.state_since,
         last_error=sender.last_error,
         drivers={name: sender.driver_states.get(name, DriverSession()) for name in sender.drivers},
@@ -129,6 +137,13 @@ def delete(sender_id: str, principal: PrincipalDep, services: ServicesDep) -> Re
 def sender_status(sender_id: str, principal: PrincipalDep, services: ServicesDep) -> StatusOut:
     """linking, connected, disconnected, logged_out or failed; the last error and since when."""
     return status_out(services.senders.get(principal, sender_id))
+
+
+@router.post("/{sender_id}/resume")
+def resume(sender_id: str, principal: PrincipalDep, services: ServicesDep) -> SenderOut:
+    """End the sender's cooling down now (409 when it is not cooling down): it sends again, and the campaigns
+    the governor paused resume."""
+    return sender_out(services.safety.resume_sender(principal, sender_id))
 
 
 @router.post("/{sender_id}/link", status_code=status.HTTP_202_ACCEPTED)

@@ -78,7 +78,10 @@ DELIVERED = "Delivered"
 READ = "Read"
 SEND_LATENCY = "SendLatency"
 SENDER_CIRCUIT_OPEN = "SenderCircuitOpen"
+SENDER_PAUSED = "SenderPaused"  # the account-safety governor paused a sender (the reason is on the sender)
 BATCH_ITEM_FAILURES = "BatchItemFailures"
+REPLIES_RECEIVED = "RepliesReceived"
+WEBHOOK_DELIVERIES = "WebhookDeliveries"  # by Outcome: delivered, retried, dead, refused
 
 ALL_METRICS = (
     MESSAGES_SENT,
@@ -90,7 +93,10 @@ ALL_METRICS = (
     READ,
     SEND_LATENCY,
     SENDER_CIRCUIT_OPEN,
+    SENDER_PAUSED,
     BATCH_ITEM_FAILURES,
+    REPLIES_RECEIVED,
+    WEBHOOK_DELIVERIES,
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -10,12 +10,16 @@ from typing import Any, Protocol
 from wacast.domain.accounts import Account, AccountSettings, ApiKey, User
 from wacast.domain.campaigns import Campaign, CampaignStatus, DispatchState
 from wacast.domain.contacts import Contact
+from wacast.domain.conversations import Conversation, ConversationEntry, Reply
 from wacast.domain.counters import CounterKey
+from wacast.domain.file_jobs import ExportJob, ImportJob
+from wacast.domain.governor import Cooling
 from wacast.domain.messages import Message, MessageStatus
 from wacast.domain.optout import OptOut
 from wacast.domain.outcomes import SendOutcome
 from wacast.domain.senders import Sender
 from wacast.domain.templates import Template
+from wacast.domain.webhooks import Delivery, WebhookEndpoint, WebhookEvent
 
 
 class Clock(Protocol):
@@ -162,6 +166,13 @@ class SenderRepository(Protocol):
     def save_state(self, sender: Sender) -> None:
         """Write only the session-state fields (state, since, last error, QR, pairing code, driver
         sessions): the session host's part. Raises NotFound if the sender does not exist."""
+        ...
+
+    def save_cooling(
+        self, account_id: str, sender_id: str, cooling: Cooling | None, expected_since: datetime | None
+    ) -> None:
+        """Set (or clear, with None) the governor's cooling, if the one the sender holds started at
+        `expected_since` (None: none). Raises StaleState if it changed meanwhile, NotFound if no sender."""
         ...
 
     def delete(self, account_id: str, sender_id: str) -> bool:
@@ -382,6 +393,10 @@ class DriverChain(Protocol):
 
     def is_ready(self, sender: Sender) -> bool: ...
 
+    def lookup(self, sender: Sender, phone: str) -> bool | None:
+        """Whether `phone` is on WhatsApp, by a driver's lookup (None: unknown)."""
+        ...
+
     def send(
         self,
         sender: Sender,
@@ -391,6 +406,34 @@ class DriverChain(Protocol):
         before_fallback: Callable[[str], bool] | None = None,
     ) -> SendOutcome:
         """`before_fallback(driver)` runs before each fallback attempt; False stops the chain there."""
+        ...
+
+
+class SendGovernor(Protocol):
+    """The account-safety governor, as the delivery path sees it (session_host.governor.HostGovernor)."""
+
+    def hold(self, sender: Sender, now: datetime) -> Cooling | None:
+        """The cooling that stops this sender from sending now, if any."""
+        ...
+
+    def pause_campaign(self, account_id: str, campaign_id: str, cooling: Cooling) -> bool:
+        """Pause a running campaign of a cooling sender. True when it is paused (now or before)."""
+        ...
+
+    def observe(self, sender: Sender, outcome: SendOutcome, now: datetime) -> None:
+        """One driver call's outcome (failures and sends waiting for a receipt are signals)."""
+        ...
+
+
+class NumberCheck(Protocol):
+    """Whether a recipient is not on WhatsApp, asked before each send (session_host.lookup.NumberChecker)."""
+
+    def not_on_whatsapp(self, sender: Sender, phone: str, now: datetime) -> bool:
+        """True only when a driver's lookup said so; unknown answers False."""
+        ...
+
+    def remember(self, phone: str, found: bool, now: datetime) -> None:
+        """Keep what a send learnt about the number."""
         ...
 
 
@@ -412,3 +455,158 @@ class Scheduler(Protocol):
     def delete(self, name: str) -> bool: ...
 
     def exists(self, name: str) -> bool: ...
+
+
+class ConversationRepository(Protocol):
+    """Replies, and the conversations (an account and a phone) they and the messages sent make up."""
+
+    def save_reply(self, reply: Reply) -> bool:
+        """Store a reply and bring its conversation's summary up to date. False when it was stored already."""
+        ...
+
+    def recent_messages_to(self, account_id: str, phone: str, limit: int = 20) -> list[Message]:
+        """The newest messages sent to `phone` by the account (any sender), newest first."""
+        ...
+
+    def mark_replied(self, message_id: str, at: datetime) -> bool:
+        """Record the first reply to a message. False when it had one already (it is counted once)."""
+        ...
+
+    def note_outbound(self, message: Message) -> None:
+        """Bring the conversation's summary up to date with a message sent from it (an answer)."""
+        ...
+
+    def conversations(
+        self, account_id: str, *, cursor: str | None = None, limit: int = 50
+    ) -> tuple[list[Conversation], str | None]:
+        """The account's conversations, the latest activity first, and the next cursor."""
+        ...
+
+    def conversation(self, account_id: str, phone: str) -> Conversation | None: ...
+
+    def entries(
+        self, account_id: str, phone: str, *, cursor: str | None = None, limit: int = 50
+    ) -> tuple[list[ConversationEntry], str | None]:
+        """One conversation's messages both ways, newest first, and the next cursor."""
+        ...
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    size_bytes: int
+    etag: str
+
+
+class FileStore(Protocol):
+    """Files in the files bucket (S3): uploads, reports, exports. URLs are presigned and expire."""
+
+    def upload_url(self, key: str, content_type: str, expires_seconds: int) -> str:
+        """A presigned PUT of `key`: the client sends the file with this Content-Type."""
+        ...
+
+    def download_url(self, key: str, filename: str, expires_seconds: int) -> str:
+        """A presigned GET of `key`, served as an attachment named `filename`."""
+        ...
+
+    def stat(self, key: str) -> StoredFile | None:
+        """The object's size and ETag; None when there is none."""
+        ...
+
+    def read(self, key: str, etag: str | None = None, chunk_bytes: int = 1024 * 1024) -> Iterator[bytes]:
+        """The object, chunk by chunk. With `etag`: that version only (Conflict if it was replaced; NotFound if
+        it is gone)."""
+        ...
+
+    def write(self, key: str, chunks: Iterable[bytes], content_type: str = "text/csv; charset=utf-8") -> int:
+        """Write the object from `chunks` (streamed: memory stays at one part); returns its size."""
+        ...
+
+    def delete(self, key: str) -> None: ...
+
+
+class FileJobRepository(Protocol):
+    """Import and export jobs. Every save is conditional on the version read (optimistic locking)."""
+
+    def create_import(self, job: ImportJob) -> None: ...
+
+    def get_import(self, account_id: str, job_id: str) -> ImportJob | None: ...
+
+    def save_import(self, job: ImportJob) -> ImportJob:
+        """Write `job` if the stored one still has `job.version`; returns it with the next version.
+        Raises StaleState otherwise."""
+        ...
+
+    def create_export(self, job: ExportJob) -> None: ...
+
+    def get_export(self, account_id: str, job_id: str) -> ExportJob | None: ...
+
+    def save_export(self, job: ExportJob) -> ExportJob:
+        """As `save_import`."""
+        ...
+
+
+class WebhookEndpointRepository(Protocol):
+    """The account's webhook endpoints (their secrets included: the deliveries are signed with them)."""
+
+    def create(self, endpoint: WebhookEndpoint) -> None: ...
+
+    def get(self, account_id: str, endpoint_id: str) -> WebhookEndpoint | None: ...
+
+    def list_for_account(self, account_id: str) -> list[WebhookEndpoint]: ...
+
+    def save(self, endpoint: WebhookEndpoint) -> None:
+        """Write the endpoint's configuration over an existing one (NotFound if it is gone)."""
+        ...
+
+    def delete(self, account_id: str, endpoint_id: str) -> bool: ...
+
+    def record_dead(self, account_id: str, endpoint_id: str) -> int:
+        """Count one more delivery dead in a row; returns the count."""
+        ...
+
+    def record_delivered(self, account_id: str, endpoint_id: str) -> None:
+        """A delivery succeeded: no dead deliveries in a row any more."""
+        ...
+
+    def disable(self, account_id: str, endpoint_id: str, reason: str, at: datetime) -> bool:
+        """Disable an enabled endpoint with a reason. False if it was disabled (or gone) already."""
+        ...
+
+
+class DeliveryLog(Protocol):
+    """Each delivery's latest state, per endpoint, newest first (entries expire after a while)."""
+
+    def record(self, delivery: Delivery, event: WebhookEvent) -> None:
+        """Write the delivery's latest state, with its event (kept for a replay)."""
+        ...
+
+    def get(self, endpoint_id: str, delivery_id: str) -> Delivery | None: ...
+
+    def event_of(self, endpoint_id: str, delivery_id: str) -> WebhookEvent | None: ...
+
+    def page(
+        self, endpoint_id: str, *, cursor: str | None = None, limit: int = 50
+    ) -> tuple[list[Delivery], str | None]: ...
+
+
+@dataclass(frozen=True)
+class HttpResult:
+    """What a webhook request got: a status code, or none and why (network error, timeout, refused address)."""
+
+    status_code: int | None
+    latency_ms: int
+    error: str | None = None
+
+
+class WebhookTransport(Protocol):
+    """Posts a signed body to an endpoint's URL, never to a private address, with bounded time and size."""
+
+    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> HttpResult: ...
+
+
+class UrlGuard(Protocol):
+    """Whether a URL may be an endpoint: its scheme, and every address its host resolves to."""
+
+    def check(self, url: str) -> None:
+        """Raises ValidationFailed(field="url") when the URL may not be used."""
+        ...

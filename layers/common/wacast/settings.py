@@ -136,7 +136,17 @@ class MessageRetention(BaseSettings):
     message_retention_days: int = Field(default=180, ge=1, le=3650)
 
 
-class ApiSettings(DeployableSettings, PacingPresets, MessageRetention):
+class WebhookSafety(BaseSettings):
+    """Where webhooks may go: https only and public addresses only on AWS. The local stack allows http and
+    loopback (its tests run receivers on 127.0.0.1); private and link-local addresses are never allowed."""
+
+    model_config = _CONFIG
+
+    webhook_allow_http: bool = False
+    webhook_allow_loopback: bool = False
+
+
+class ApiSettings(DeployableSettings, PacingPresets, MessageRetention, WebhookSafety):
     """The HTTP API: every queue (to send to, and to show depths and redrive), schedules, and the JWT secret."""
 
     deployable: ClassVar[str] = "api"
@@ -145,6 +155,8 @@ class ApiSettings(DeployableSettings, PacingPresets, MessageRetention):
     outbox_queue_url: Required
     events_queue_url: Required
     control_queue_url: Required
+    #: Webhook test events and replays go straight to the webhooks queue.
+    webhooks_queue_url: Required
     campaigns_dlq_url: Required
     outbox_dlq_url: Required
     events_dlq_url: Required
@@ -173,6 +185,16 @@ class ApiSettings(DeployableSettings, PacingPresets, MessageRetention):
     operator_accounts: str = ""
     # A QR code older than this has expired (WhatsApp rotates them every ~20 s).
     qr_max_age_seconds: float = Field(default=90.0, gt=0)
+    # The identical-text rule (docs/account-safety.md): a campaign whose recipients would get the same text
+    # is warned about at creation above the first share and refused at start above the second, unless the
+    # user confirms; audiences under the minimum are not judged; the share is estimated on a sample.
+    identical_warn_share: float = Field(default=0.5, gt=0, le=1)
+    identical_refuse_share: float = Field(default=0.9, gt=0, le=1)
+    identical_min_audience: int = Field(default=20, ge=1)
+    identical_sample: int = Field(default=500, ge=10, le=5000)
+    # Big files (contact imports, exports) go through this bucket; their jobs through this queue.
+    files_bucket: Required
+    files_queue_url: Required
 
     @model_validator(mode="after")
     def _one_jwt_secret(self) -> Self:
@@ -195,6 +217,36 @@ class EventsSettings(DeployableSettings):
     """The events function: receipts, incoming messages and sender state, applied to the table."""
 
     deployable: ClassVar[str] = "events function"
+
+
+class FilesSettings(DeployableSettings):
+    """The files function: contact imports and exports, between the files bucket and the table."""
+
+    deployable: ClassVar[str] = "files function"
+
+    files_bucket: Required
+    #: Its own queue: a long import queues its continuation there.
+    files_queue_url: Required
+
+
+class WebhooksSettings(DeployableSettings, WebhookSafety):
+    """The webhooks function: the table's changes in (as events), signed deliveries out, with retries."""
+
+    deployable: ClassVar[str] = "webhooks function"
+
+    webhooks_queue_url: Required
+    #: Tries per delivery, and the backoff between them (exponential with jitter; domain/webhooks.py).
+    webhook_max_attempts: int = Field(default=10, ge=1, le=20)
+    webhook_backoff_base_seconds: float = Field(default=5.0, gt=0)
+    webhook_backoff_factor: float = Field(default=3.0, ge=1)
+    webhook_backoff_cap_seconds: float = Field(default=4 * 3600.0, gt=0, le=12 * 3600)
+    #: A whole request (connect, send, the answer's first bytes) takes at most this long.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=20)
+    webhook_max_response_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
+    #: An endpoint whose deliveries died this many times in a row (after every retry) is disabled.
+    webhook_disable_after_dead: int = Field(default=5, ge=1)
+    #: How long the function trusts its copy of an account's endpoints (a new endpoint waits at most this).
+    webhook_endpoint_cache_seconds: float = Field(default=30.0, ge=0)
 
 
 class CountersSettings(DeployableSettings):
@@ -224,6 +276,8 @@ class SessionHostSettings(DeployableSettings, PacingPresets):
     outbox_queue_url: Required
     events_queue_url: Required
     control_queue_url: Required
+    #: The governor resumes the campaigns it paused (a requeue and a dispatch job) when a cooling ends.
+    campaigns_queue_url: Required
 
     #: The owner written on every claim's lease: unique per process.
     host_id: str = Field(default_factory=_default_host_id)
@@ -253,6 +307,22 @@ class SessionHostSettings(DeployableSettings, PacingPresets):
     probe_timeout_seconds: float = Field(default=15.0, gt=0)
     #: Control commands older than this are dropped (a pairing code asked for an hour ago is useless).
     command_max_age_seconds: float = Field(default=600.0, gt=0)
+    # The account-safety governor (wacast.domain.governor, docs/account-safety.md): when a sender cools down.
+    governor_failure_window_seconds: float = Field(default=600.0, gt=0)
+    governor_failure_min_sends: int = Field(default=10, ge=1)
+    governor_failure_share: float = Field(default=0.5, gt=0, le=1)
+    governor_failure_cooldown_seconds: float = Field(default=3600.0, gt=0)
+    governor_receipt_timeout_seconds: float = Field(default=900.0, gt=0)
+    governor_receipt_sample: int = Field(default=50, ge=1)
+    governor_receipt_min_sends: int = Field(default=20, ge=1)
+    governor_missing_receipt_share: float = Field(default=0.8, gt=0, le=1)
+    governor_receipt_cooldown_seconds: float = Field(default=21600.0, gt=0)
+    governor_ban_min_cooldown_seconds: float = Field(default=3600.0, gt=0)
+    # The not-on-WhatsApp check before each send: answers kept this long per phone, one lookup per sender
+    # at most this often.
+    lookup_found_ttl_seconds: float = Field(default=604800.0, gt=0)
+    lookup_missing_ttl_seconds: float = Field(default=86400.0, gt=0)
+    lookup_min_interval_seconds: float = Field(default=2.0, ge=0)
     #: Touched by the outbox consumer on every poll; the container's health check reads its age.
     heartbeat_file: str = "/tmp/wacast-session-host.heartbeat"  # noqa: S108 - a per-container file
 

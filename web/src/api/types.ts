@@ -38,6 +38,7 @@ export type PacingPreset = NonNullable<PacingPolicy["preset"]>;
 export type Contact = Ok<"/api/contacts/{contact_id}", "get">;
 export type ContactPage = Ok<"/api/contacts", "get">;
 export type ImportReport = Ok<"/api/contacts/import", "post">;
+export type ImportJob = Ok<"/api/contacts/imports/{import_id}", "get">;
 export type Template = Ok<"/api/templates/{template_id}", "get">;
 export type Campaign = Ok<"/api/campaigns/{campaign_id}", "get">;
 export type CampaignDraft = Body<"/api/campaigns", "post">;

@@ -19,6 +19,7 @@ const SENDER: Record<SenderState, [string, Tone]> = {
   disconnected: ["Reconnecting", "warning"],
   logged_out: ["Logged out", "neutral"],
   failed: ["Failed", "danger"],
+  cooling_down: ["Cooling down", "warning"],
 };
 
 const MESSAGE: Record<MessageStatus, [string, Tone]> = {

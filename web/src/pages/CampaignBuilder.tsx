@@ -59,6 +59,8 @@ function CampaignBuilder({ campaign }: { campaign: Campaign | null }) {
 
   const initialAudience = campaign?.audience;
   const [name, setName] = useState(campaign?.name ?? "");
+  /** The API's refusal to start a campaign whose recipients would nearly all get the same text. */
+  const [sameText, setSameText] = useState<{ id: string; message: string } | null>(null);
   const [senderId, setSenderId] = useState(campaign?.sender_id ?? session?.account.default_sender_id ?? "");
   const [audienceKind, setAudienceKind] = useState<AudienceKind>(
     initialAudience?.contact_ids ? "contact_ids" : initialAudience?.import_batch || params.get("import_batch") ? "import_batch" : "tags",
@@ -152,6 +154,7 @@ function CampaignBuilder({ campaign }: { campaign: Campaign | null }) {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     form.clear();
+    setSameText(null);
     const problems = validate();
     if (Object.keys(problems).length) return form.set(problems);
     setBusy(true);
@@ -177,6 +180,11 @@ function CampaignBuilder({ campaign }: { campaign: Campaign | null }) {
       }
     } catch (error) {
       setBusy(false);
+      await queryClient.invalidateQueries({ queryKey: keys.campaigns });
+      if (error instanceof ApiError && error.status === 409 && "confirm" in error.fieldErrors()) {
+        setSameText({ id: saved.id, message: error.message.replace(/; start it with confirm=true.*$/, "") });
+        return;
+      }
       form.fail(error);
       if (error instanceof ApiError && !Object.keys(error.fieldErrors()).length) {
         form.set({}, `${error.message} The campaign is saved as a draft: fix this and try again.`);
@@ -449,6 +457,33 @@ function CampaignBuilder({ campaign }: { campaign: Campaign | null }) {
           ) : null}
         </section>
 
+        {sameText ? (
+          <div className="notice notice--warning same-text" role="alert">
+            <p>
+              <strong>Not sent yet:</strong> {sameText.message} (one of them is picked for each recipient). The campaign is saved as a draft:
+              change its text, or send it anyway.
+            </p>
+            <button
+              type="button"
+              className="button button--secondary button--small"
+              disabled={busy}
+              onClick={async () => {
+                setBusy(true);
+                try {
+                  await call(api.POST("/api/campaigns/{campaign_id}/start", { params: { path: { campaign_id: sameText.id } }, body: { confirm: true } }));
+                } catch (error) {
+                  setBusy(false);
+                  form.fail(error);
+                  return;
+                }
+                await queryClient.invalidateQueries({ queryKey: keys.campaigns });
+                navigate(`/campaigns/${sameText.id}`);
+              }}
+            >
+              Send it anyway
+            </button>
+          </div>
+        ) : null}
         <div className="actions builder-submit">
           <button type="submit" className="button button--primary" disabled={busy}>
             {busy ? "Working…" : action}

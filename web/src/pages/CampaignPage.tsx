@@ -179,6 +179,12 @@ function CampaignView({
         </div>
       ) : null}
       {campaign.failure_reason ? <Notice tone="error">This campaign failed: {campaign.failure_reason}</Notice> : null}
+      {status === "paused" && campaign.pause_reason ? (
+        <Notice tone="warning">
+          Paused: {campaign.pause_reason}
+          {campaign.paused_by === "governor" ? ". It resumes by itself when its number's cooling down ends (see Numbers)." : "."}
+        </Notice>
+      ) : null}
       {campaign.schedule ? (
         <Notice tone="info">
           {campaign.schedule.kind === "once" || campaign.schedule.send_at
@@ -211,6 +217,7 @@ function CampaignView({
               ["Failed", counters.failed],
               ["Skipped", counters.skipped],
               ["Unknown", counters.unknown],
+              ["Replied", stats?.replied ?? 0],
             ] as const
           ).map(([label, value]) => (
             <div className="tile" key={label}>
@@ -221,7 +228,8 @@ function CampaignView({
         </dl>
         <p className="hint">
           Each message is counted once, at its latest state: a read message is no longer counted as delivered. Skipped: opted out or cancelled.
-          Unknown: the send may have reached WhatsApp, so it is never repeated.
+          Unknown: the send may have reached WhatsApp, so it is never repeated. Replied: messages their recipient answered (see
+          Conversations).
         </p>
       </section>
 

@@ -1,8 +1,8 @@
-import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useId, useState, type DragEvent } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useId, useState, type DragEvent } from "react";
 import { Link } from "react-router";
 import { api, call } from "../api/client";
-import type { ImportReport } from "../api/types";
+import type { ImportJob, ImportReport } from "../api/types";
 import { useSession } from "../auth/useSession";
 import { Field } from "../components/Field";
 import { FormError, Notice } from "../components/feedback";
@@ -24,8 +24,35 @@ import { rememberImport } from "../lib/imports";
 import { useFormErrors } from "../lib/useFormErrors";
 import { TableWrap } from "../components/TableWrap";
 
-/** The API's limit for a file sent directly (larger files will go through S3: docs/console.md). */
-const MAX_BYTES = 16 * 1024 * 1024;
+/** The largest file the import takes (through S3), and the largest sent straight to the API, which must fit
+ * a Lambda request once base64-encoded (docs/files.md): a bigger file goes to S3 through a presigned PUT,
+ * and the import runs as a job the page follows. */
+const MAX_BYTES = 50 * 1024 * 1024;
+const DIRECT_MAX_BYTES = 4 * 1024 * 1024;
+
+/** Puts the file in S3 through a presigned PUT and starts the import job: the job's id. */
+async function uploadThroughS3(file: File): Promise<string> {
+  const job = await call(api.POST("/api/contacts/imports", { body: { filename: file.name, size_bytes: file.size } }));
+  const put = await fetch(job.upload.url, { method: job.upload.method, headers: job.upload.headers, body: file });
+  if (!put.ok) throw new Error(`The upload of ${file.name} failed (storage answered ${put.status}). Try again.`);
+  await call(api.POST("/api/contacts/imports/{import_id}/start", { params: { path: { import_id: job.id } } }));
+  return job.id;
+}
+
+/** A finished import job's report in the shape of the direct import's (its first rejected rows only). */
+function reportOf(job: ImportJob): ImportReport | null {
+  if (!job.report || !job.import_batch) return null;
+  return {
+    import_batch: job.import_batch,
+    rows: job.report.rows,
+    imported: job.report.imported,
+    updated: job.report.updated,
+    duplicate: job.report.duplicate,
+    opted_out: job.report.opted_out,
+    rejected: job.rejected_sample,
+    ignored_columns: job.ignored_columns,
+  } as ImportReport;
+}
 
 interface Loaded {
   file: File;
@@ -37,6 +64,7 @@ export function ImportContacts() {
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [mapping, setMapping] = useState<Mapping | null>(null);
   const [report, setReport] = useState<ImportReport | null>(null);
+  const [jobId, setJobId] = useState<string | null>(null);
   const [readError, setReadError] = useState<string | null>(null);
   const [dragging, setDragging] = useState(false);
   const form = useFormErrors(["file"]);
@@ -46,12 +74,13 @@ export function ImportContacts() {
 
   const read = async (file: File | undefined) => {
     setReport(null);
+    setJobId(null);
     setReadError(null);
     form.clear();
     if (!file) return;
     if (file.size > MAX_BYTES) {
       setLoaded(null);
-      setReadError(`${file.name} is larger than 16 MiB: split it into smaller files.`);
+      setReadError(`${file.name} is larger than 50 MiB: split it into smaller files.`);
       return;
     }
     const text = await file.text();
@@ -70,6 +99,7 @@ export function ImportContacts() {
       if (!loaded || !mapping) throw new Error("choose a file first");
       const unchanged = isDefaultMapping(loaded.preview.header, mapping);
       const file = unchanged ? loaded.file : new File([applyMapping(loaded.text, mapping)], loaded.file.name, { type: "text/csv" });
+      if (file.size > DIRECT_MAX_BYTES) return { job: await uploadThroughS3(file) };
       return call(
         api.POST("/api/contacts/import", {
           body: { file: file as unknown as string },
@@ -82,6 +112,10 @@ export function ImportContacts() {
       );
     },
     onSuccess: async (result) => {
+      if ("job" in result) {
+        setJobId(result.job);
+        return;
+      }
       setReport(result);
       if (session && loaded) {
         rememberImport(session.account.id, { batch: result.import_batch, fileName: loaded.file.name, rows: result.rows, at: new Date().toISOString() });
@@ -166,6 +200,7 @@ export function ImportContacts() {
         </Section>
       ) : null}
 
+      {jobId && loaded ? <ImportJobProgress id={jobId} fileName={loaded.file.name} /> : null}
       {report ? <ImportResult report={report} /> : null}
     </Page>
   );
@@ -235,14 +270,56 @@ function MappingTable({ preview, mapping, onChange }: { preview: CsvPreview; map
   );
 }
 
-function ImportResult({ report }: { report: ImportReport }) {
+/** A big file's import, followed until it is done: checked first, then written a chunk at a time. */
+function ImportJobProgress({ id, fileName }: { id: string; fileName: string }) {
+  const queryClient = useQueryClient();
+  const session = useSession();
+  const job = useQuery({
+    queryKey: ["contact-import", id],
+    queryFn: () => call(api.GET("/api/contacts/imports/{import_id}", { params: { path: { import_id: id } } })),
+    refetchInterval: (query) => (query.state.data?.status === "completed" || query.state.data?.status === "failed" ? false : 2_000),
+  });
+  const data = job.data;
+  const report = data?.status === "completed" ? reportOf(data) : null;
+  useEffect(() => {
+    if (!report || !session) return;
+    rememberImport(session.account.id, { batch: report.import_batch, fileName, rows: report.rows, at: new Date().toISOString() });
+    void queryClient.invalidateQueries({ queryKey: ["contacts"] });
+  }, [report?.import_batch]);
+  if (report && data) return <ImportResult report={report} rejectedTotal={data.report?.rejected} rejectedCsvUrl={data.rejected_csv_url} />;
+  return (
+    <section className="card" aria-labelledby="job-title">
+      <h2 id="job-title">3. Importing</h2>
+      {job.isError ? <Notice tone="error">{job.error.message}</Notice> : null}
+      {data?.status === "failed" ? (
+        <Notice tone="error">
+          {fileName} could not be imported: {data.error?.reason ?? "the file is unusable"}. Nothing was written.
+        </Notice>
+      ) : (
+        <div className="progress-block" role="status">
+          <progress max={data?.rows_total || 1} value={data?.rows_total ? data.rows_done : undefined} aria-label="Rows written" />
+          <p className="progress-label">
+            {!data || data.status === "queued" || data.status === "awaiting_upload"
+              ? `${fileName} is uploaded; the import starts in a moment.`
+              : data.status === "checking"
+                ? "Checking every row before anything is written…"
+                : `Written ${formatNumber(data.rows_done)} of ${formatNumber(data.rows_total ?? 0)} rows.`}
+          </p>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function ImportResult({ report, rejectedTotal, rejectedCsvUrl }: { report: ImportReport; rejectedTotal?: number; rejectedCsvUrl?: string | null }) {
+  const rejected = rejectedTotal ?? report.rejected.length;
   const tiles: [string, number][] = [
     ["Rows read", report.rows],
     ["New contacts", report.imported],
     ["Updated", report.updated],
     ["Already there", report.duplicate],
     ["Opted out", report.opted_out],
-    ["Rejected", report.rejected.length],
+    ["Rejected", rejected],
   ];
   return (
     <section className="card" aria-labelledby="report-title">
@@ -250,9 +327,9 @@ function ImportResult({ report }: { report: ImportReport }) {
         <h2 id="report-title">3. Result</h2>
       </div>
       <div role="status">
-        <Notice tone={report.rejected.length ? "warning" : "success"}>
+        <Notice tone={rejected ? "warning" : "success"}>
           Imported {formatNumber(report.imported + report.updated)} contact{report.imported + report.updated === 1 ? "" : "s"}
-          {report.rejected.length ? `; ${formatNumber(report.rejected.length)} row${report.rejected.length === 1 ? " was" : "s were"} rejected` : ""}.
+          {rejected ? `; ${formatNumber(rejected)} row${rejected === 1 ? " was" : "s were"} rejected` : ""}.
         </Notice>
       </div>
       <dl className="tiles">
@@ -264,6 +341,14 @@ function ImportResult({ report }: { report: ImportReport }) {
         ))}
       </dl>
       {report.ignored_columns.length ? <p className="muted">Columns not imported: {report.ignored_columns.join(", ")}.</p> : null}
+      {rejectedCsvUrl ? (
+        <p>
+          <a href={rejectedCsvUrl} download>
+            Download every rejected row as CSV
+          </a>{" "}
+          (with the reason; fix the rows and import that file). The first {report.rejected.length} are shown.
+        </p>
+      ) : null}
       {report.rejected.length ? (
         <TableWrap label="Rejected rows">
           <table>

@@ -166,6 +166,11 @@ function SenderCard({
       setActionError(messageOf(error));
     },
   });
+  const resume = useMutation({
+    mutationFn: () => call(api.POST("/api/senders/{sender_id}/resume", { params: { path } })),
+    onSuccess: refresh,
+    onError: (error) => setActionError(messageOf(error)),
+  });
   const remove = useMutation({
     mutationFn: () => call(api.DELETE("/api/senders/{sender_id}", { params: { path } })),
     onSuccess: refresh,
@@ -195,6 +200,28 @@ function SenderCard({
         </div>
         <SenderBadge state={sender.status.state} />
       </div>
+      {sender.status.state === "cooling_down" && sender.status.cooling ? (
+        <div className="notice notice--warning cooling" role="status">
+          <p>
+            <strong>Sending is paused to protect this number.</strong> {sender.status.cooling.detail}
+            {sender.status.cooling.code ? ` (WhatsApp code ${sender.status.cooling.code})` : ""}.{" "}
+            {sender.status.cooling.until
+              ? `It sends again ${formatRelative(sender.status.cooling.until)}; its campaigns paused for this resume then.`
+              : "It stays paused until you resume it."}
+          </p>
+          {canManage ? (
+            <ConfirmButton
+              className="button--small"
+              tone="default"
+              question="Resume sending now? WhatsApp may ban a number that keeps sending after a warning."
+              confirmLabel="Resume now"
+              onConfirm={() => resume.mutateAsync()}
+            >
+              Resume sending
+            </ConfirmButton>
+          ) : null}
+        </div>
+      ) : null}
       {sender.status.last_error ? <Notice tone="warning">Last problem: {sender.status.last_error}</Notice> : null}
       {actionError ? (
         <div className="notice notice--error" role="alert">

@@ -88,6 +88,22 @@ describe("a shop owner's first campaign", () => {
     await check("05-numbers-pairing-code");
     await page.getByText("Linked: the webjs connection is up").waitFor({ timeout: 30_000 });
     await check("06-numbers-linked");
+
+    // a new number starts on the safe default (30-60 s gaps, daytime hours, a warm-up ramp); the test's
+    // simulated number may go fast at any hour, so the test sets its pace as a user would
+    const card = page.locator("section.sender", { has: page.getByRole("heading", { name: "Front desk" }) });
+    await card.getByText(/a 3 min break every 30, at most 500 a day, warm-up from 20 a day, 09:00–20:00/).waitFor();
+    await card.getByRole("button", { name: "Change pace" }).click();
+    const pace = card.locator(".pace-form");
+    await pace.getByRole("radio", { name: /Custom/ }).check();
+    await pace.getByLabel("Shortest gap (seconds)").fill("1");
+    await pace.getByLabel("Longest gap (seconds)").fill("1.2");
+    await pace.getByLabel("Take a break every (messages)").fill("");
+    await pace.getByLabel("Daily cap (messages)").fill("");
+    await pace.getByLabel(/Warm up a new number/).uncheck();
+    await pace.getByLabel("Send only during these hours").uncheck();
+    await pace.getByRole("button", { name: "Save pace" }).click();
+    await pace.waitFor({ state: "detached" });
   });
 
   test("imports a CSV: preview, column mapping, per-row report", async () => {
@@ -149,6 +165,10 @@ describe("a shop owner's first campaign", () => {
     await page.getByText(/20 messages take about/).waitFor();
     await check("14-campaign-builder");
     await page.getByRole("button", { name: "Send now" }).click();
+    // every Friend gets "Hi Friend!": the same text to all 20, which the API refuses unless confirmed
+    await page.getByText(/Not sent yet:.*the same text/).waitFor();
+    await check("14b-campaign-same-text");
+    await page.getByRole("button", { name: "Send it anyway" }).click();
     await expect.poll(() => page.url()).toMatch(/\/campaigns\/[\w-]+$/);
 
     // the page follows the run: the progress moves while it sends
@@ -208,6 +228,36 @@ describe("a shop owner's first campaign", () => {
     await page.getByRole("button", { name: "Revoke" }).click();
     await page.getByText("No API key").waitFor();
     await check("19-settings");
+  });
+
+  test("a file too big for the API goes to S3 through a presigned PUT, and the page follows the import", async () => {
+    // 30 good rows, and 100 whose note is longer than a contact's field may be: 4.5 MB, over the API's 4 MiB
+    const note = "n".repeat(45_000);
+    const big = [
+      "Phone,Name,Notes",
+      ...Array.from({ length: 30 }, (_, i) => `+91 98766 ${String(20000 + i)},Big ${i},short`),
+      ...Array.from({ length: 100 }, (_, i) => `+91 98766 ${String(30000 + i)},Long ${i},${note}`),
+    ].join("\n");
+    expect(big.length).toBeGreaterThan(4 * 1024 * 1024);
+    await nav("Contacts");
+    await page.getByRole("link", { name: "Import a CSV" }).click();
+    await page.getByLabel("CSV file").setInputFiles({ name: "big.csv", mimeType: "text/csv", buffer: Buffer.from(big) });
+    await page.getByRole("cell", { name: "Big 0", exact: true }).waitFor();
+    await page.getByRole("button", { name: "Import 130 rows" }).click();
+    await page
+      .getByRole("heading", { name: "3. Result" })
+      .waitFor({ timeout: 60_000 })
+      .catch(async (error: Error) => {
+        throw new Error(`${error.message}\nthe page shows:\n${await page.locator("main").innerText()}`);
+      });
+    const tile = (label: string) => page.locator(".tile", { hasText: label }).locator("dd").innerText();
+    expect(await tile("New contacts")).toBe("30");
+    expect(await tile("Rejected")).toBe("100");
+    const rejected = page.getByRole("link", { name: "Download every rejected row as CSV" });
+    const href = await rejected.getAttribute("href");
+    const csv = await (await fetch(href ?? "")).text();
+    expect(csv.trim().split("\n").length).toBe(101); // a header, then the 100 rows
+    await check("20-import-through-s3");
   });
 
   test("a 401 leads back to sign-in, and signing in returns to the page", async () => {

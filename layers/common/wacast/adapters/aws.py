@@ -33,12 +33,15 @@ from wacast.domain.errors import Unavailable
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_scheduler import EventBridgeSchedulerClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sts import STSClient
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
+#: Presigned URLs signed with SigV4 (what every region takes), path-style when the endpoint is an IP (moto).
+_S3_CONFIG = _CONFIG.merge(Config(signature_version="s3v4"))
 
 
 #: Held while a client is created from the process's session (botocore sessions are not thread-safe).
@@ -68,6 +71,8 @@ def client(service: Literal["dynamodb"], region: str) -> DynamoDBClient: ...
 def client(service: Literal["secretsmanager"], region: str) -> SecretsManagerClient: ...
 @overload
 def client(service: Literal["sts"], region: str) -> STSClient: ...
+@overload
+def client(service: Literal["s3"], region: str) -> S3Client: ...
 def client(service: str, region: str) -> Any:
     """The process's client of `service` in `region`, made at first use (clients are thread-safe)."""
     key = (service, region)
@@ -76,7 +81,8 @@ def client(service: str, region: str) -> Any:
         with SESSION_LOCK:
             made = _clients.get(key)
             if made is None:
-                made = _clients[key] = botocore_session().create_client(service, region_name=region, config=_CONFIG)
+                config = _S3_CONFIG if service == "s3" else _CONFIG
+                made = _clients[key] = botocore_session().create_client(service, region_name=region, config=config)
     return made
 
 

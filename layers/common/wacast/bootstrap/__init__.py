@@ -1,9 +1,10 @@
 """The composition roots: the only place that picks concrete adapters.
 
 One build function per deployable, each building only what that deployable uses, from its own
-settings (`wacast.settings`): `build_api`, `build_dispatcher`, `build_events`, `build_dlq`, `build_counters` and
-`build_session_host`. Only the api reads the JWT signing secret. Each entrypoint caches its root
-(cold start); tests build roots against moto from the environment template.yaml gives each resource.
+settings (`wacast.settings`): `build_api`, `build_dispatcher`, `build_events`, `build_dlq`, `build_counters`,
+`build_files` and `build_session_host` (and `build_webhooks`). Only the api reads the JWT signing secret. Each
+entrypoint caches its root (cold start); tests build roots against moto from the environment template.yaml gives
+each resource.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ if TYPE_CHECKING:
         build_dlq,
         build_events,
     )
+    from wacast.bootstrap.files import FilesServices, build_files
     from wacast.bootstrap.host import SessionHostServices, build_session_host
+    from wacast.bootstrap.webhooks import WebhooksServices, build_webhooks
 
 #: Each name and the root module that defines it. A root is imported when one of its names is first
 #: read, so a deployable loads its own root and none of the others' adapters and services (cold start).
@@ -40,8 +43,12 @@ _ROOTS = {
     "build_dispatcher": "consumers",
     "build_dlq": "consumers",
     "build_events": "consumers",
+    "FilesServices": "files",
+    "build_files": "files",
     "SessionHostServices": "host",
     "build_session_host": "host",
+    "WebhooksServices": "webhooks",
+    "build_webhooks": "webhooks",
 }
 
 
@@ -59,11 +66,15 @@ __all__ = [
     "DispatcherServices",
     "DlqServices",
     "EventsServices",
+    "FilesServices",
     "SessionHostServices",
     "build_api",
     "build_registration",
     "build_dispatcher",
     "build_dlq",
     "build_events",
+    "build_files",
     "build_session_host",
+    "WebhooksServices",
+    "build_webhooks",
 ]

@@ -6,20 +6,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from wacast.adapters.address_guard import AddressGuard
 from wacast.adapters.aws import client
 from wacast.adapters.clock import SystemClock
 from wacast.adapters.dynamo.accounts import DynamoAccountRepository
 from wacast.adapters.dynamo.apikeys import DynamoApiKeyRepository
 from wacast.adapters.dynamo.campaigns import DynamoCampaignRepository, DynamoCampaignStates
 from wacast.adapters.dynamo.contacts import DynamoContactRepository
+from wacast.adapters.dynamo.conversations import DynamoConversationRepository
 from wacast.adapters.dynamo.login_attempts import DynamoLoginAttempts
 from wacast.adapters.dynamo.messages import DynamoMessageRepository
 from wacast.adapters.dynamo.optouts import DynamoOptOutRepository
 from wacast.adapters.dynamo.senders import DynamoSenderRepository
 from wacast.adapters.dynamo.templates import DynamoTemplateRepository
+from wacast.adapters.dynamo.webhooks import DynamoDeliveryLog, DynamoWebhookEndpoints
 from wacast.adapters.scheduler import EventBridgeScheduler, ScheduleTarget
 from wacast.adapters.sqs import SqsQueue
+from wacast.bootstrap.files import file_services
 from wacast.bootstrap.shared import bind, presets_of
+from wacast.domain.safety import IdenticalBodyRule
 from wacast.domain.senders import DRIVER_NAMES
 from wacast.ports import Clock, DeadLetterQueue, Queue
 from wacast.security import TokenService
@@ -28,15 +33,21 @@ from wacast.services.apikeys import ApiKeyService
 from wacast.services.audience import AudienceReader
 from wacast.services.auth import AuthService
 from wacast.services.campaigns import CampaignService
+from wacast.services.contact_imports import ContactImportService
 from wacast.services.contacts import ContactService
+from wacast.services.conversations import ConversationService
+from wacast.services.exports import ExportService
+from wacast.services.governor import GovernorService
 from wacast.services.messaging import MessagingService
 from wacast.services.operations import OperationsService
 from wacast.services.optouts import OptOutService
 from wacast.services.registration import Registration
+from wacast.services.safety import SafetyService
 from wacast.services.schedules import ScheduleService
 from wacast.services.senders import SenderService
 from wacast.services.stats import StatsService
 from wacast.services.templates import TemplateService
+from wacast.services.webhooks import WebhookService
 from wacast.settings import ApiSettings, DeployableSettings, split_list
 
 QUEUE_NAMES = ("campaigns", "outbox", "events", "control")
@@ -53,6 +64,8 @@ class ApiServices:
     account: AccountService
     messaging: MessagingService
     contacts: ContactService
+    imports: ContactImportService  # contact files through S3
+    exports: ExportService
     opt_outs: OptOutService
     templates: TemplateService
     campaigns: CampaignService
@@ -60,6 +73,9 @@ class ApiServices:
     stats: StatsService
     operations: OperationsService
     senders: SenderService
+    conversations: ConversationService
+    safety: SafetyService
+    webhooks: WebhookService
 
 
 def jwt_secret(settings: ApiSettings) -> str:
@@ -120,6 +136,24 @@ def build_api(settings: ApiSettings, *, clock: Clock | None = None) -> ApiServic
         presets,
     )
     attempts = DynamoLoginAttempts(settings.login_max_failures, settings.login_window_seconds)
+    imports, exports = file_services(settings, clock)
+    safety = SafetyService(
+        runs,
+        senders,
+        templates,
+        AudienceReader(contacts),
+        GovernorService(senders, campaigns, campaign_states, sources["campaigns"], clock),
+        clock,
+        presets,
+        IdenticalBodyRule(
+            warn_share=settings.identical_warn_share,
+            refuse_share=settings.identical_refuse_share,
+            min_audience=settings.identical_min_audience,
+            sample=settings.identical_sample,
+        ),
+    )
+    messaging = MessagingService(messages, senders, accounts, optouts, campaigns, sources["outbox"], clock)
+    retention = timedelta(days=settings.message_retention_days)
     return ApiServices(
         settings=settings,
         clock=clock,
@@ -134,8 +168,10 @@ def build_api(settings: ApiSettings, *, clock: Clock | None = None) -> ApiServic
         ),
         api_keys=api_keys,
         account=AccountService(accounts),
-        messaging=MessagingService(messages, senders, accounts, optouts, campaigns, sources["outbox"], clock),
+        messaging=messaging,
         contacts=ContactService(contacts, optouts, accounts, clock),
+        imports=imports,
+        exports=exports,
         opt_outs=OptOutService(optouts, accounts, clock),
         templates=TemplateService(templates, contacts, clock),
         campaigns=runs,
@@ -149,6 +185,15 @@ def build_api(settings: ApiSettings, *, clock: Clock | None = None) -> ApiServic
             clock,
             allowed_drivers=allowed_drivers(settings),
             qr_max_age_seconds=settings.qr_max_age_seconds,
+        ),
+        conversations=ConversationService(DynamoConversationRepository(retention), accounts, messaging),
+        safety=safety,
+        webhooks=WebhookService(
+            DynamoWebhookEndpoints(),
+            DynamoDeliveryLog(),
+            SqsQueue(settings.webhooks_queue_url, sqs),
+            AddressGuard(allow_http=settings.webhook_allow_http, allow_loopback=settings.webhook_allow_loopback),
+            clock,
         ),
     )
 

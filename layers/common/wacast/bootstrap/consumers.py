@@ -10,6 +10,7 @@ from wacast.adapters.clock import SystemClock
 from wacast.adapters.dynamo.accounts import DynamoAccountRepository
 from wacast.adapters.dynamo.campaigns import DynamoCampaignRepository, DynamoCampaignStates
 from wacast.adapters.dynamo.contacts import DynamoContactRepository
+from wacast.adapters.dynamo.conversations import DynamoConversationRepository
 from wacast.adapters.dynamo.counters import DynamoCounterLedger
 from wacast.adapters.dynamo.messages import DynamoMessageRepository
 from wacast.adapters.dynamo.optouts import DynamoOptOutRepository
@@ -27,6 +28,7 @@ from wacast.services.deadletters import DeadLetterService
 from wacast.services.dispatch import DispatchService
 from wacast.services.events import EventsService
 from wacast.services.optouts import OptOutService
+from wacast.services.replies import ReplyService
 from wacast.services.schedules import ScheduleService
 from wacast.settings import CountersSettings, DispatcherSettings, DlqSettings, EventsSettings
 
@@ -109,7 +111,8 @@ def build_events(settings: EventsSettings, *, clock: Clock | None = None) -> Eve
     bind(settings)
     accounts = DynamoAccountRepository()
     opt_outs = OptOutService(DynamoOptOutRepository(), accounts, clock or SystemClock())
-    events = EventsService(DynamoMessageRepository(), opt_outs, accounts, DynamoCampaignStates())
+    replies = ReplyService(DynamoConversationRepository(), DynamoContactRepository())
+    events = EventsService(DynamoMessageRepository(), opt_outs, accounts, DynamoCampaignStates(), replies)
     return EventsServices(settings, events)
 
 

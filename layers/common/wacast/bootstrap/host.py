@@ -1,5 +1,6 @@
 """The session host's root: the outbox and control queues it consumes, the events queue it publishes
-to, and the message, sender, opt-out and campaign-state items it reads and writes."""
+to, the campaigns queue its governor resumes campaigns on, and the message, sender, opt-out and campaign
+items it reads and writes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from wacast.adapters.aws import client
 from wacast.adapters.clock import SystemClock
 from wacast.adapters.cloudwatch import CloudWatchMetricsSink
-from wacast.adapters.dynamo.campaigns import DynamoCampaignStates
+from wacast.adapters.dynamo.campaigns import DynamoCampaignRepository, DynamoCampaignStates
 from wacast.adapters.dynamo.messages import DynamoMessageRepository
 from wacast.adapters.dynamo.optouts import DynamoOptOutRepository
 from wacast.adapters.dynamo.pacing import DynamoPacingGuard
@@ -17,6 +18,7 @@ from wacast.adapters.events import QueueEventPublisher
 from wacast.adapters.sqs import SqsQueue
 from wacast.bootstrap.shared import bind, presets_of
 from wacast.ports import (
+    CampaignRepository,
     CampaignStates,
     Clock,
     EventPublisher,
@@ -43,6 +45,9 @@ class SessionHostServices:
     optouts: OptOutRepository
     campaign_states: CampaignStates
     pacing_guard: PacingGuard
+    #: The account-safety governor pauses a cooling sender's campaigns, and resumes them (campaign jobs).
+    campaigns: CampaignRepository
+    campaign_jobs: Queue
     #: Where the host's metrics go: PutMetricData once a minute (a container has no EMF extraction).
     metrics_sink: CloudWatchMetricsSink
 
@@ -61,5 +66,7 @@ def build_session_host(settings: SessionHostSettings, *, clock: Clock | None = N
         optouts=DynamoOptOutRepository(),
         campaign_states=DynamoCampaignStates(),
         pacing_guard=DynamoPacingGuard(presets_of(settings)),
+        campaigns=DynamoCampaignRepository(),
+        campaign_jobs=SqsQueue(settings.campaigns_queue_url, sqs),
         metrics_sink=CloudWatchMetricsSink(client("cloudwatch", settings.region)),
     )

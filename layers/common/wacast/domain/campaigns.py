@@ -128,10 +128,16 @@ class Campaign(BaseModel):
     counters: Counters = Field(default_factory=Counters)
     sent_by_driver: dict[str, int] = Field(default_factory=dict)
     fallback_used: int = 0
+    #: Messages of the campaign their recipient answered (each counted once, at its first reply).
+    replied: int = 0
     dispatch: DispatchState = Field(default_factory=DispatchState)
     schedule: CampaignSchedule | None = None
     last_fire: str | None = None  # the scheduled time of the last firing that started a run
     failure_reason: str | None = None
+    #: Why a paused campaign is paused, and by whom ("user", or "governor": its sender is cooling down and
+    #: it resumes by itself when the cooling ends).
+    pause_reason: str | None = None
+    paused_by: str | None = None
     created_at: datetime
     updated_at: datetime
     started_at: datetime | None = None

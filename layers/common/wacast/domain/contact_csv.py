@@ -8,12 +8,16 @@ out (and stays so), which keeps what the person said on record. Pure code: no I/
 
 from __future__ import annotations
 
+import codecs
 import csv
+import dataclasses
 import hashlib
 import io
+import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from wacast.domain.contact_columns import Columns, read_header
 from wacast.domain.contacts import Contact, check_attributes, check_name, normalise_tags
@@ -42,6 +46,8 @@ class RejectedRow:
     line: int
     reason: str
     field: str | None = None
+    #: the row as the file has it (for the rejected-rows CSV of an import job)
+    cells: tuple[str, ...] = dataclasses.field(default=(), compare=False, repr=False)
 
 
 @dataclass
@@ -58,18 +64,68 @@ class ParsedFile:
         return len(self.rows) + len(self.rejected) + len(self.repeated_lines)
 
 
+def batch_hasher(account_id: str) -> Any:
+    """The running hash of an import's content (feed it the file's bytes): see `batch_id`."""
+    return hashlib.sha256(account_id.encode() + b"\0")
+
+
+def batch_id(hasher: Any) -> str:
+    return "imp_" + str(hasher.hexdigest())[:20]
+
+
 def import_batch_id(account_id: str, data: bytes) -> str:
     """The id of an import: the same file imported into the same account is the same batch."""
-    return "imp_" + hashlib.sha256(account_id.encode() + b"\0" + data).hexdigest()[:20]
+    hasher = batch_hasher(account_id)
+    hasher.update(data)
+    return batch_id(hasher)
 
 
 def decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ValidationFailed(
-            f"the file is not UTF-8 text (byte {exc.start}): save it as 'CSV UTF-8'", field="file"
-        ) from exc
+        raise _not_utf8(exc.start) from exc
+
+
+def _not_utf8(offset: int) -> ValidationFailed:
+    return ValidationFailed(f"the file is not UTF-8 text (byte {offset}): save it as 'CSV UTF-8'", field="file")
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)")
+
+
+def _split_lines(buffer: str, final: bool) -> tuple[list[str], str]:
+    """Complete lines of `buffer` (with their endings) and the rest. A trailing lone CR waits for the next
+    chunk, which may start with its LF."""
+    # The regex runs only up to the last line ending: on the unfinished line after it, it would retry at
+    # every position, quadratic in that line's length (a 45 KB cell took seconds).
+    search = buffer[:-1] if not final and buffer.endswith("\r") else buffer
+    end = max(search.rfind("\n"), search.rfind("\r")) + 1
+    return _LINE.findall(buffer, 0, end), buffer[end:]
+
+
+def text_lines(chunks: Iterable[bytes]) -> Iterator[str]:
+    """The lines of a UTF-8 file (a BOM is dropped) read chunk by chunk, split as `io.StringIO(newline="")`
+    splits them (CR, LF or CRLF, kept at the end of each line): memory stays at one chunk."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    consumed, carry = 0, ""
+    for chunk in chunks:
+        pending = len(decoder.getstate()[0])
+        try:
+            carry += decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(consumed - pending + exc.start) from exc
+        consumed += len(chunk)
+        lines, carry = _split_lines(carry, final=False)
+        yield from lines
+    try:
+        carry += decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(consumed - len(decoder.getstate()[0]) + exc.start) from exc
+    lines, rest = _split_lines(carry, final=True)
+    yield from lines
+    if rest:
+        yield rest
 
 
 def sniff_delimiter(text: str) -> str:
@@ -83,9 +139,9 @@ def sniff_delimiter(text: str) -> str:
     return ";" if counts[";"] > counts[","] else ","
 
 
-def records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+def records(lines: Iterable[str], delimiter: str) -> Iterator[tuple[int, list[str]]]:
     """(first line number, cells) of each record; a malformed file raises ValidationFailed with its line."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
     line = 1
     try:
         for cells in reader:
@@ -95,32 +151,68 @@ def records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
         raise ValidationFailed(f"line {reader.line_num}: the CSV is malformed ({exc})", field="file") from exc
 
 
+@dataclass(frozen=True)
+class RepeatedRow:
+    """A row whose phone an earlier row of the file already has."""
+
+    line: int
+
+
+FileEntry = ImportRow | RejectedRow | RepeatedRow
+
+
+class ContactFileReader:
+    """A contacts file read as a stream: the header at once (`columns`, `ignored_columns`), then each data
+    row, in order, as an ImportRow (the first row of its phone), a RejectedRow or a RepeatedRow. Holds one
+    chunk of the file and the set of phones seen, never the rows. Raises ValidationFailed(field='file') when
+    the file itself is unusable (not UTF-8, malformed, empty, too many rows)."""
+
+    def __init__(self, chunks: Iterable[bytes], default_country: str, *, max_rows: int = MAX_ROWS) -> None:
+        lines = text_lines(chunks)
+        first = next(lines, "")
+        self._records = records(itertools.chain([first] if first else [], lines), sniff_delimiter(first))
+        header = next((cells for _, cells in self._records if any(cell.strip() for cell in cells)), None)
+        if header is None:
+            raise ValidationFailed("the file is empty: it needs a header line and rows", field="file")
+        self.header = header
+        self.columns = read_header(header)
+        self.ignored_columns = self.columns.ignored
+        self.default_country = default_country
+        self.max_rows = max_rows
+
+    def __iter__(self) -> Iterator[FileEntry]:
+        seen: set[str] = set()
+        total = 0
+        for line, cells in self._records:
+            if not any(cell.strip() for cell in cells):
+                continue
+            if total >= self.max_rows:
+                raise ValidationFailed(f"the file has more than {self.max_rows} rows: split it", field="file")
+            total += 1
+            try:
+                row = read_row(line, cells, self.columns, self.default_country)
+            except ValidationFailed as exc:
+                yield RejectedRow(line, exc.message, exc.field, tuple(cells))
+                continue
+            if row.phone in seen:
+                yield RepeatedRow(line)
+            else:
+                seen.add(row.phone)
+                yield row
+
+
 def parse_contacts_csv(data: bytes, default_country: str, *, max_rows: int = MAX_ROWS) -> ParsedFile:
-    """Validate a whole file. Raises ValidationFailed(field='file') when the file itself is unusable;
-    row problems become rejected rows."""
-    text = decode(data)
-    rows = records(text, sniff_delimiter(text))
-    header = next((cells for _, cells in rows if any(cell.strip() for cell in cells)), None)
-    if header is None:
-        raise ValidationFailed("the file is empty: it needs a header line and rows", field="file")
-    columns = read_header(header)
-    parsed = ParsedFile(ignored_columns=columns.ignored)
-    seen: set[str] = set()
-    for line, cells in rows:
-        if not any(cell.strip() for cell in cells):
-            continue
-        if parsed.total >= max_rows:
-            raise ValidationFailed(f"the file has more than {max_rows} rows: split it", field="file")
-        try:
-            row = read_row(line, cells, columns, default_country)
-        except ValidationFailed as exc:
-            parsed.rejected.append(RejectedRow(line, exc.message, exc.field))
-            continue
-        if row.phone in seen:
-            parsed.repeated_lines.append(line)
+    """Validate a whole file held in memory. Raises ValidationFailed(field='file') when the file itself is
+    unusable; row problems become rejected rows."""
+    reader = ContactFileReader([data], default_country, max_rows=max_rows)
+    parsed = ParsedFile(ignored_columns=reader.ignored_columns)
+    for entry in reader:
+        if isinstance(entry, ImportRow):
+            parsed.rows.append(entry)
+        elif isinstance(entry, RejectedRow):
+            parsed.rejected.append(entry)
         else:
-            seen.add(row.phone)
-            parsed.rows.append(row)
+            parsed.repeated_lines.append(entry.line)
     return parsed
 
 

@@ -34,12 +34,16 @@ class StatusChange:
     new: MessageStatus
     driver: str | None = None
     fallback_used: bool = False
+    #: The message got its first reply in this change (its `replied_at` was set): counted in `replied`.
+    first_reply: bool = False
 
 
 def moves_of(change: StatusChange) -> dict[str, int]:
     """Counter moves of one status change, plus the per-driver and fallback counts of a send."""
     delta = counter_delta(change.old, change.new)
-    if change.new is MessageStatus.SENT and change.driver in DRIVERS:
+    if change.first_reply:
+        delta["replied"] = 1
+    if change.new is MessageStatus.SENT and change.old is not MessageStatus.SENT and change.driver in DRIVERS:
         delta[f"via_{change.driver}"] = 1
         if change.fallback_used:
             delta["fallback"] = 1

@@ -98,6 +98,10 @@ class IncomingEvent(BaseModel):
     sender_phone: str = Field(description="who wrote to us, E.164")
     text: str = ""
     at: datetime
+    #: The driver's id of the incoming message, when it gives one (the stored reply's id is derived from it).
+    provider_message_id: str | None = None
+    #: A media message's kind (image, audio, video, document, sticker...); its caption is `text`.
+    media_type: str | None = None
 
 
 class SenderStateEvent(BaseModel):

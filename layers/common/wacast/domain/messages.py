@@ -139,6 +139,8 @@ class Message(BaseModel):
     lease_expires_at: datetime | None = None
     #: Set just before the driver is called. A dead worker's claim without it never reached WhatsApp.
     driver_called_at: datetime | None = None
+    #: When its recipient first answered it (a reply linked to it: services/replies.py).
+    replied_at: datetime | None = None
 
 
 def is_unproven(message: Message) -> bool:

@@ -103,7 +103,9 @@ def gap_bounds_ms(policy: PacingPolicy, presets: PresetGaps) -> tuple[int, int]:
 
 def within_floor(policy: PacingPolicy, floor: PacingPolicy, presets: PresetGaps) -> PacingPolicy:
     """`policy` (a campaign's), made no faster than `floor` (its sender's): the sender's minimum gap,
-    daily cap and pauses still apply, so a campaign may plan slower than its sender, never faster."""
+    daily cap and pauses still apply, so a campaign may plan slower than its sender, never faster. A
+    campaign without a sending window or warm-up ramp of its own plans inside its sender's (else it would
+    plan sends the sender's guard can only hold back)."""
     low, high = gap_bounds_ms(policy, presets)
     floor_low, floor_high = gap_bounds_ms(floor, presets)
     caps = [c for c in (policy.daily_cap, floor.daily_cap) if c is not None]
@@ -112,6 +114,8 @@ def within_floor(policy: PacingPolicy, floor: PacingPolicy, presets: PresetGaps)
         "daily_cap": min(caps) if caps else None,
         "pause_every": min(pauses) if pauses else None,
         "pause_ms": max(policy.pause_ms, floor.pause_ms) if floor.pause_every else policy.pause_ms,
+        "window": policy.window or floor.window,
+        "warmup": policy.warmup or floor.warmup,
     }
     if low < floor_low:
         update |= {"preset": PacingPreset.CUSTOM, "min_gap_ms": floor_low, "max_gap_ms": max(high, floor_high)}

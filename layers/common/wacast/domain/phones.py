@@ -59,3 +59,17 @@ def check_region(code: str, *, field: str = "default_country") -> str:
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise ValidationFailed(f"not a country code: {code!r} (use ISO 3166 alpha-2, e.g. IN)", field=field)
     return region
+
+
+def time_zone_of(e164: str | None) -> str:
+    """The time zone of a number's region (the first one phonenumbers names), or UTC when it names none."""
+    if not e164:
+        return "UTC"
+    import phonenumbers
+    from phonenumbers import timezone
+
+    try:
+        zones = timezone.time_zones_for_number(phonenumbers.parse(e164, None))
+    except phonenumbers.NumberParseException:
+        return "UTC"
+    return next((z for z in zones if "/" in z and not z.startswith("Etc/")), "UTC")

@@ -13,7 +13,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from wacast.domain.pacing import PacingPolicy
+from wacast.domain.governor import Cooling
+from wacast.domain.pacing import PacingPolicy, PacingPreset, SendingWindow, WarmupRamp
 
 #: Every driver wacast knows. "simulated" is offered only where the default driver is simulated.
 DRIVER_NAMES = ("neonize", "webjs", "simulated")
@@ -26,6 +27,8 @@ class SenderState(StrEnum):
     DISCONNECTED = "disconnected"
     LOGGED_OUT = "logged_out"
     FAILED = "failed"
+    #: Not a session state: shown while the account-safety governor holds the sender (`Sender.cooling`).
+    COOLING_DOWN = "cooling_down"
 
 
 #: Which driver session speaks for the sender: the best one. A sender with one connected driver can
@@ -38,6 +41,7 @@ STATE_RANK: dict[SenderState, int] = {
     SenderState.FAILED: 2,
     SenderState.LOGGED_OUT: 1,
     SenderState.NEW: 0,
+    SenderState.COOLING_DOWN: 0,
 }
 
 
@@ -79,7 +83,17 @@ class Sender(BaseModel):
     pairing_code: str | None = None
     #: Per-driver sessions (written by the session host with the state).
     driver_states: dict[str, DriverSession] = Field(default_factory=dict)
+    #: Set by the account-safety governor (wacast.domain.governor): nothing is sent while it is in force.
+    cooling: Cooling | None = None
     created_at: datetime
+
+    def cooling_at(self, now: datetime) -> Cooling | None:
+        """The cooling in force at `now`, if any."""
+        return self.cooling if self.cooling is not None and self.cooling.in_force(now) else None
+
+    def shown_state(self, now: datetime) -> SenderState:
+        """The state a user sees: cooling_down while the governor holds the sender, else the session's."""
+        return SenderState.COOLING_DOWN if self.cooling_at(now) is not None else self.state
 
     @property
     def linking_driver(self) -> str | None:
@@ -87,3 +101,19 @@ class Sender(BaseModel):
         return next(
             (n for n in self.drivers if self.driver_states.get(n, DriverSession()).state is SenderState.LINKING), None
         )
+
+
+def safe_default_pacing(timezone: str = "UTC") -> PacingPolicy:
+    """A new sender's pacing when none is given: the community's safe pacing (random gaps of 30-60 s, a
+    3-minute pause every 30 messages, a 09:00-20:00 window in `timezone`: the sender's own number's) on a
+    warm-up ramp (20 a day, growing 1.5x a day, up to 500). The presets stay available by name."""
+    return PacingPolicy(
+        preset=PacingPreset.CUSTOM,
+        min_gap_ms=30_000,
+        max_gap_ms=60_000,
+        pause_every=30,
+        pause_ms=180_000,
+        daily_cap=500,
+        window=SendingWindow(timezone=timezone),
+        warmup=WarmupRamp(),
+    )

@@ -207,13 +207,29 @@ class CampaignService:
         self._enqueue(campaign, DispatchJob, revert_to=None)
 
     def pause(self, principal: Principal, campaign_id: str) -> Campaign:
-        return self.campaigns.transition(principal.account_id, campaign_id, PAUSABLE, C.PAUSED, self.clock.now())
+        return self.campaigns.transition(
+            principal.account_id, campaign_id, PAUSABLE, C.PAUSED, self.clock.now(), paused_by="user", pause_reason=None
+        )
 
     def resume(self, principal: Principal, campaign_id: str) -> Campaign:
         current = self.get(principal, campaign_id)
+        sender = self.senders.get(current.account_id, current.sender_id)
+        cooling = sender.cooling_at(self.clock.now()) if sender else None
+        if cooling is not None:  # it would only be paused again: the sender sends nothing now
+            raise Conflict(
+                f"the {cooling.summary}: resume the sender first (POST /api/senders/{current.sender_id}/resume)",
+                details={"field": "sender_id", "reason": cooling.reason.value},
+            )
         dispatch = current.dispatch.model_copy(update={"seq": current.dispatch.seq + 1})
         resumed = self.campaigns.transition(
-            principal.account_id, campaign_id, RESUMABLE, C.RUNNING, self.clock.now(), dispatch=dispatch
+            principal.account_id,
+            campaign_id,
+            RESUMABLE,
+            C.RUNNING,
+            self.clock.now(),
+            dispatch=dispatch,
+            paused_by=None,
+            pause_reason=None,
         )
         # the messages that came due while paused were parked (still QUEUED): queue them again now, and
         # carry on with the fan-out where it stopped

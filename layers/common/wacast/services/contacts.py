@@ -25,7 +25,7 @@ from wacast.domain.contacts import Contact, check_attributes, check_name, contac
 from wacast.domain.errors import NotFound, StaleState
 from wacast.domain.phones import normalise_phone
 from wacast.observability import logger
-from wacast.ports import AccountRepository, Clock, ContactStore, OptOutRepository
+from wacast.ports import AccountRepository, Clock, ContactRepository, ContactStore, OptOutRepository
 
 UPDATE_ATTEMPTS = 3
 EXPORT_PAGE = 100
@@ -177,24 +177,26 @@ class ContactService:
     def export_csv(
         self, principal: Principal, *, tag: str | None = None, import_batch: str | None = None
     ) -> Iterator[str]:
-        """CSV lines: a header, then one line per contact. Attribute columns are the keys any exported
-        contact has (a first pass reads them), so the file reads back in with the same attributes."""
-        tag = tag_filter(tag)
+        """CSV lines: a header, then one line per contact (see `contact_export_lines`)."""
+        return contact_export_lines(self.contacts, principal.account_id, tag_filter(tag), import_batch)
 
-        def contacts() -> Iterator[Contact]:
-            cursor: str | None = None
-            while True:
-                page, cursor = self.contacts.page(
-                    principal.account_id, tag=tag, import_batch=import_batch, cursor=cursor, limit=EXPORT_PAGE
-                )
-                yield from page
-                if cursor is None:
-                    return
 
-        def lines() -> Iterator[str]:
-            keys = sorted({key for contact in contacts() for key in contact.attributes})
-            yield csv_line(export_header(keys))
-            for contact in contacts():
-                yield csv_line(export_row(contact, keys))
+def contact_export_lines(
+    contacts: ContactRepository, account_id: str, tag: str | None, import_batch: str | None, page: int = EXPORT_PAGE
+) -> Iterator[str]:
+    """CSV lines: a header, then one line per contact of the account (or of a normalised tag, or an import
+    batch). Attribute columns are the keys any exported contact has (a first pass reads them), so the file
+    reads back in with the same attributes. Pages through the contacts: memory stays flat."""
 
-        return lines()
+    def every() -> Iterator[Contact]:
+        cursor: str | None = None
+        while True:
+            found, cursor = contacts.page(account_id, tag=tag, import_batch=import_batch, cursor=cursor, limit=page)
+            yield from found
+            if cursor is None:
+                return
+
+    keys = sorted({key for contact in every() for key in contact.attributes})
+    yield csv_line(export_header(keys))
+    for contact in every():
+        yield csv_line(export_row(contact, keys))

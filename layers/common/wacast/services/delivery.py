@@ -21,6 +21,7 @@ from typing import Any
 from wacast import observability as obs
 from wacast.domain.campaigns import CampaignStatus
 from wacast.domain.errors import StaleState
+from wacast.domain.governor import Cooling
 from wacast.domain.messages import SETTLED, Message, MessageStatus, retry_delay_seconds
 from wacast.domain.outbox import OutboxMessage
 from wacast.domain.outcomes import OutcomeKind, SendCode, SendOutcome
@@ -32,9 +33,11 @@ from wacast.ports import (
     Clock,
     DriverChain,
     MessageRepository,
+    NumberCheck,
     OptOutRepository,
     PacingGuard,
     SenderRepository,
+    SendGovernor,
 )
 from wacast.settings import session_host_default
 
@@ -56,6 +59,7 @@ class Disposition:
 
 
 ACK = Disposition(Act.ACK)
+NOT_ON_WHATSAPP = "not on WhatsApp"
 PLAN_TOLERANCE = 1.0  # seconds a message may arrive before its planned time and still go
 INLINE_WAIT_LIMIT = 15.0  # a pacing wait up to this long is slept in the host; longer ones defer
 
@@ -89,6 +93,8 @@ class DeliveryService:
         clock: Clock,
         config: DeliveryConfig,
         rng: random.Random | None = None,
+        governor: SendGovernor | None = None,
+        numbers: NumberCheck | None = None,
     ) -> None:
         self.messages = messages
         self.senders = senders
@@ -99,6 +105,8 @@ class DeliveryService:
         self.clock = clock
         self.config = config
         self.rng = rng or random.Random()
+        self.governor = governor
+        self.numbers = numbers
         self._ended: dict[str, datetime] = {}  # sender id -> when its last driver call ended
         self._senders: dict[str, tuple[datetime, Sender | None]] = {}  # sender id -> (read at, sender)
 
@@ -132,15 +140,30 @@ class DeliveryService:
         if early > 0:
             return self._defer(message, early, "planned later")
         sender = self._sender(message)
-        if sender is None:
-            self._settle(message, S.FAILED, "the sender no longer exists")
-            return ACK
-        if not self.chain.is_ready(sender):
-            return self._defer(message, self.config.disconnected_recheck_seconds, "sender not connected")
+        held = self._check_sender(message, sender)
+        if held is not None or sender is None:
+            return held or ACK
         wait = self._reserve_slot(sender)
         if wait > 0:
             return self._defer(message, wait, "pacing")
         return self._send(message, sender)
+
+    def _check_sender(self, message: Message, sender: Sender | None) -> Disposition | None:
+        """The sender's side, right before the pacing slot: gone, cooling down (the account-safety governor),
+        not connected, or the recipient is not on WhatsApp. Only the first fails the message; none of the
+        others is an attempt."""
+        if sender is None:
+            self._settle(message, S.FAILED, "the sender no longer exists")
+            return ACK
+        cooling = self.governor.hold(sender, self.clock.now()) if self.governor else None
+        if cooling is not None:
+            return self._hold(message, cooling)
+        if not self.chain.is_ready(sender):
+            return self._defer(message, self.config.disconnected_recheck_seconds, "sender not connected")
+        if self.numbers is not None and self.numbers.not_on_whatsapp(sender, message.phone, self.clock.now()):
+            self._settle(message, S.SKIPPED, NOT_ON_WHATSAPP)
+            return ACK
+        return None
 
     def _recover_claim(self, message: Message) -> Disposition | None:
         """A redelivered message found SENDING: either someone holds it, or its worker died."""
@@ -226,7 +249,13 @@ class DeliveryService:
         latency_ms = (self.clock.now() - started).total_seconds() * 1000
         if outcome.kind in (OutcomeKind.SENT, OutcomeKind.UNKNOWN):  # WhatsApp may have the message now
             self._record_send(sender)
-        return self._record(claimed, outcome, latency_ms)
+        disposition = self._record(claimed, outcome, latency_ms)
+        if self.governor is not None:  # after the outcome is recorded: the governor never stands in its way
+            try:
+                self.governor.observe(sender, outcome, self.clock.now())
+            except Exception:
+                logger.exception("the governor could not weigh a send", message_id=claimed.id)
+        return disposition
 
     def _record_send(self, sender: Sender) -> None:
         """A driver call can take seconds after its slot was reserved: the next slot of this sender also
@@ -282,6 +311,12 @@ class DeliveryService:
             delay = retry_delay_seconds(attempts, self.rng)
             logger.info("send failed, will retry", message_id=message.id, reason=outcome.reason, delay=delay)
             return Disposition(Act.RETRY, delay, outcome.reason or "transient")
+        if outcome.code is SendCode.NOT_ON_WHATSAPP and outcome.kind is OutcomeKind.PERMANENT:
+            # the driver's lookup refused it before any send: no attempt, and never asked again for a while
+            self._settle(message, S.SKIPPED, NOT_ON_WHATSAPP, driver=outcome.driver, **lease_cleared)
+            if self.numbers is not None:
+                self.numbers.remember(message.phone, False, self.clock.now())
+            return ACK
         status = S.FAILED if outcome.kind is OutcomeKind.PERMANENT else S.UNKNOWN
         self._settle(message, status, outcome.reason, driver=outcome.driver, last_error=outcome.reason, **lease_cleared)
         if status is S.FAILED:
@@ -308,6 +343,16 @@ class DeliveryService:
         obs.emit(obs.MESSAGES_DEFERRED)
         logger.info("message parked: its campaign is paused", message_id=message.id, campaign_id=message.campaign_id)
         return ACK
+
+    def _hold(self, message: Message, cooling: Cooling) -> Disposition:
+        """The sender is cooling down: its campaign pauses (the message is parked, still QUEUED), a direct
+        message waits for the cooling to end. Neither is an attempt."""
+        assert self.governor is not None
+        if message.campaign_id is not None and self.governor.pause_campaign(
+            message.account_id, message.campaign_id, cooling
+        ):
+            return self._park(message)
+        return self._defer(message, cooling.defer_seconds(self.clock.now()), f"sender cooling down: {cooling.reason}")
 
     def _defer(self, message: Message, seconds: int, reason: str) -> Disposition:
         obs.emit(obs.MESSAGES_DEFERRED)

@@ -20,6 +20,7 @@ from wacast.domain.messages import CLAIMABLE, Message, MessageStatus, StatusChan
 from wacast.domain.outbox import OutboxMessage
 from wacast.domain.pacing import PacerState, PacingPlanner, PresetGaps, gap_bounds_ms, within_floor
 from wacast.domain.senders import Sender
+from wacast.domain.spintax import spin
 from wacast.domain.templates import contact_values, render
 from wacast.observability import logger
 from wacast.ports import (
@@ -187,8 +188,10 @@ class DispatchService:
             if contact.phone in opted_out:
                 status, detail = S.SKIPPED, "opted out"
             else:
-                try:
-                    text = render(body, contact_values(contact))
+                try:  # the variant is chosen by the message id: a re-dispatch renders the same text
+                    text = render(
+                        spin(body, message_id_for(campaign.id, contact.id, campaign.run)), contact_values(contact)
+                    )
                 except ValidationFailed as exc:
                     status, detail = S.FAILED, f"template: {exc.message}"
             if status is S.QUEUED:

@@ -29,6 +29,7 @@ from wacast.domain.optout import is_stop_keyword
 from wacast.observability import logger
 from wacast.ports import AccountRepository, CampaignStates, MessageRepository
 from wacast.services.optouts import OptOutService
+from wacast.services.replies import ReplyService
 
 STALE_RETRIES = 5
 S = MessageStatus
@@ -44,11 +45,13 @@ class EventsService:
         opt_outs: OptOutService,
         accounts: AccountRepository,
         campaigns: CampaignStates,
+        replies: ReplyService | None = None,
     ) -> None:
         self.messages = messages
         self.opt_outs = opt_outs
         self.accounts = accounts
         self.campaigns = campaigns
+        self.replies = replies  # stores every incoming message (services/replies.py)
 
     def handle(self, event: HostEvent) -> None:
         """Apply one event of the events queue (raises what failed it)."""
@@ -98,13 +101,16 @@ class EventsService:
         return message is not None and self._advance(message, MessageStatus(receipt.status), receipt.at)
 
     def on_incoming(self, event: IncomingEvent) -> bool:
-        """An incoming stop keyword opts its writer out (and marks their contact). Returns True when it did."""
+        """An incoming message is stored as a reply; a stop keyword also opts its writer out (and marks their
+        contact). Returns True when it opted out."""
         account = self.accounts.get(event.account_id)
         keywords = account.settings.stop_keywords if account else None
-        if not is_stop_keyword(event.text, keywords):
-            return False
-        self.opt_outs.record(event.account_id, event.sender_phone, "keyword", event.at)
-        return True
+        stop = is_stop_keyword(event.text, keywords)
+        if stop:
+            self.opt_outs.record(event.account_id, event.sender_phone, "keyword", event.at)
+        if self.replies is not None:
+            self.replies.record(event, opted_out=stop)
+        return stop
 
     def on_sender_state(self, event: SenderStateEvent) -> None:
         logger.info("sender state changed", sender_id=event.sender_id, state=event.state, error=event.error)

@@ -14,8 +14,8 @@ from wacast.domain.accounts import Principal
 from wacast.domain.commands import CommandType, SenderCommand
 from wacast.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from wacast.domain.pacing import PacingPolicy
-from wacast.domain.phones import normalise_phone
-from wacast.domain.senders import Sender, SenderState
+from wacast.domain.phones import normalise_phone, time_zone_of
+from wacast.domain.senders import Sender, SenderState, safe_default_pacing
 from wacast.observability import logger
 from wacast.ports import AccountRepository, Clock, Queue, SenderRepository
 
@@ -52,8 +52,15 @@ class SenderService:
     # -- configuration ----------------------------------------------------------------------------
 
     def create(
-        self, principal: Principal, phone: str, display_name: str, drivers: Sequence[str], pacing: PacingPolicy
+        self,
+        principal: Principal,
+        phone: str,
+        display_name: str,
+        drivers: Sequence[str],
+        pacing: PacingPolicy | None = None,
     ) -> Sender:
+        """Add a number. Without a pacing, it gets the safe default on a warm-up ramp, its sending window in
+        the time zone of the number's region."""
         _require_manager(principal)
         e164 = self._phone(principal, phone)
         if any(s.phone == e164 for s in self.senders.list_for_account(principal.account_id)):
@@ -64,7 +71,7 @@ class SenderService:
             phone=e164,
             display_name=display_name,
             drivers=self._drivers(drivers),
-            pacing=pacing,
+            pacing=pacing or safe_default_pacing(time_zone_of(e164)),
             created_at=self.clock.now(),
         )
         self.senders.create(sender)

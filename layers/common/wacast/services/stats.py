@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from wacast.domain.accounts import Principal
 from wacast.domain.campaigns import UNDERWAY, Campaign, CampaignStatus, Counters
@@ -32,6 +32,7 @@ class Rates(BaseModel):
     delivery: float
     read: float
     failure: float
+    reply: float = Field(description="replied / sent_total")
 
 
 class CampaignStats(BaseModel):
@@ -41,6 +42,10 @@ class CampaignStats(BaseModel):
     audience_size: int
     counters: Counters
     sent_total: int  # reached WhatsApp: sent + delivered + read
+    replied: int = Field(description="messages their recipient answered (each counted once)")
+    funnel: dict[str, int] = Field(
+        description="total -> sent -> delivered -> read -> replied: each step counts the messages that reached it"
+    )
     rates: Rates
     by_driver: dict[str, int]
     fallback_used: int
@@ -86,10 +91,19 @@ class StatsService:
             audience_size=c.audience_size,
             counters=n,
             sent_total=sent_total,
+            replied=c.replied,
+            funnel={
+                "total": n.total,
+                "sent": sent_total,
+                "delivered": n.delivered + n.read,
+                "read": n.read,
+                "replied": c.replied,
+            },
             rates=Rates(
                 delivery=_ratio(n.delivered + n.read, sent_total),
                 read=_ratio(n.read, sent_total),
                 failure=_ratio(n.failed, n.total),
+                reply=_ratio(c.replied, sent_total),
             ),
             by_driver=c.sent_by_driver,
             fallback_used=c.fallback_used,
@@ -107,17 +121,7 @@ class StatsService:
         campaign (NotFound) before the first line is produced."""
         self._campaign(principal, campaign_id)
 
-        def lines() -> Iterator[str]:
-            yield csv_line(EXPORT_COLUMNS)
-            cursor: str | None = None
-            for _ in range(EXPORT_PAGES):
-                page, cursor = self.messages.list_by_campaign(campaign_id, cursor=cursor, limit=500)
-                for message in page:
-                    yield csv_line(export_row(message))
-                if cursor is None:
-                    return
-
-        return lines()
+        return message_export_lines(self.messages, campaign_id)
 
     def queue_stats(self, principal: Principal) -> QueueStats:
         """Every queue's depth, and every message of the account by status: its campaigns' (direct sends
@@ -161,3 +165,15 @@ class StatsService:
         planner = PacingPlanner(policy, self.presets, sender.created_at)
         times, _ = planner.plan(pacer, min(remaining, 200_000), now, now + ETA_HORIZON)
         return times[-1] if times else None
+
+
+def message_export_lines(messages: MessageRepository, campaign_id: str) -> Iterator[str]:
+    """CSV lines: a header, then one per message of the campaign (its text as sent), a page at a time."""
+    yield csv_line(EXPORT_COLUMNS)
+    cursor: str | None = None
+    for _ in range(EXPORT_PAGES):
+        page, cursor = messages.list_by_campaign(campaign_id, cursor=cursor, limit=500)
+        for message in page:
+            yield csv_line(export_row(message))
+        if cursor is None:
+            return

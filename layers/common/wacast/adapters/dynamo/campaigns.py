@@ -49,6 +49,8 @@ class CampaignCountersModel(TableModel):
     status = UnicodeAttribute(null=True)
     run = NumberAttribute(default=0)
     failure_reason = UnicodeAttribute(null=True)
+    pause_reason = UnicodeAttribute(null=True)
+    paused_by = UnicodeAttribute(null=True)
     dispatch_seq = NumberAttribute(default=0)
     dispatch_done = BooleanAttribute(default=False)
     completed_at = UTCDateTimeAttribute(null=True)
@@ -67,6 +69,7 @@ class CampaignCountersModel(TableModel):
     count_via_webjs = NumberAttribute(default=0)
     count_via_simulated = NumberAttribute(default=0)
     count_fallback = NumberAttribute(default=0)
+    count_replied = NumberAttribute(default=0)  # messages answered by their recipient (services/replies.py)
 
 
 class CampaignModel(CampaignCountersModel):
@@ -91,6 +94,7 @@ COUNTER_ATTRIBUTES: dict[str, NumberAttribute] = {
 }
 COUNTER_ATTRIBUTES.update({f"via_{d}": getattr(CampaignCountersModel, f"count_via_{d}") for d in DRIVERS})
 COUNTER_ATTRIBUTES["fallback"] = CampaignCountersModel.count_fallback
+COUNTER_ATTRIBUTES["replied"] = CampaignCountersModel.count_replied
 #: Campaign fields written as a whole by definition updates (never by the delivery path).
 DEFINITION_FIELDS = ("name", "sender_id", "template_id", "body", "audience", "audience_size", "pacing")
 
@@ -110,6 +114,8 @@ def _to_model(c: Campaign) -> CampaignModel:
         status=c.status.value,
         run=c.run,
         failure_reason=c.failure_reason,
+        pause_reason=c.pause_reason,
+        paused_by=c.paused_by,
         dispatch_seq=c.dispatch.seq,
         dispatch_done=c.dispatch.done,
         dispatch=c.dispatch,
@@ -144,10 +150,13 @@ def _to_domain(m: CampaignModel) -> Campaign:
         counters=Counters(**{n: int(getattr(m, f"count_{n}")) for n in Counters.model_fields}),
         sent_by_driver={d: int(getattr(m, f"count_via_{d}")) for d in DRIVERS if getattr(m, f"count_via_{d}")},
         fallback_used=int(m.count_fallback),
+        replied=int(m.count_replied or 0),
         dispatch=dispatch,
         schedule=m.schedule,
         last_fire=m.last_fire,
         failure_reason=m.failure_reason,
+        pause_reason=m.pause_reason,
+        paused_by=m.paused_by,
         created_at=m.created_at,
         updated_at=m.updated_at,
         started_at=m.started_at,

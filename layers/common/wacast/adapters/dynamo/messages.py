@@ -8,6 +8,8 @@ gsi5 (keys only), one entry at most per message, by what a receipt knows of it:
       UNPROVEN#{sender}#{phone} / {message} while its driver call may have reached WhatsApp but its outcome
       is not recorded (SENDING after the driver was called, or UNKNOWN): a receipt from that recipient
       proves the send; then PMID#{sender}#{provider id} / MSG once sent: receipts find their message.
+gsi6 (keys only): CONV#{account}#{phone} / {created ms}_{message}, written once: the conversation with that
+      phone (replies are in it too, adapters/dynamo/conversations.py).
 
 A message is counted when it is created, in the same transaction (a campaign's counters on its campaign
 item, a direct message's on its account's direct-counters item ACCT#{account} / COUNTERS#DIRECT). Every
@@ -37,7 +39,7 @@ from pynamodb.transactions import TransactWrite
 
 from wacast.adapters.dynamo.campaigns import COUNTER_ATTRIBUTES, CampaignCountersModel, campaign_key
 from wacast.adapters.dynamo.cursors import cursor_id, encode_cursor
-from wacast.adapters.dynamo.table import Gsi4, Gsi5, TableModel, reason_codes
+from wacast.adapters.dynamo.table import Gsi4, Gsi5, Gsi6, TableModel, conversation_key, reason_codes
 from wacast.domain.errors import StaleState, Unavailable
 from wacast.domain.messages import (
     Message,
@@ -88,8 +90,12 @@ class MessageModel(TableModel):
     gsi4sk = UnicodeAttribute(null=True)
     gsi5pk = UnicodeAttribute(null=True)
     gsi5sk = UnicodeAttribute(null=True)
+    gsi6pk = UnicodeAttribute(null=True)
+    gsi6sk = UnicodeAttribute(null=True)
+    replied_at = UTCDateTimeAttribute(null=True)  # its recipient's first answer (counted once, in `replied`)
     by_campaign = Gsi4()
     by_provider_id = Gsi5()
+    by_conversation = Gsi6()
 
 
 _FIELDS = tuple(Message.model_fields)
@@ -124,6 +130,7 @@ def to_model(message: Message) -> MessageModel:
     model.status = message.status.value
     model.history = [encode_change(h) for h in message.history]
     model.gsi4pk, model.gsi4sk = group_key(message.campaign_id, message.account_id), member_key(message)
+    model.gsi6pk, model.gsi6sk = conversation_key(message.account_id, message.phone), member_key(message)
     found_by = receipt_key(message)
     if found_by is not None:
         model.gsi5pk, model.gsi5sk = found_by

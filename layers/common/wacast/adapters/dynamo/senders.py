@@ -6,13 +6,16 @@ writers never overwrite each other.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DeleteError, UpdateError
 from pynamodb.expressions.update import Action
 
 from wacast.adapters.dynamo.attributes import PydanticAttribute
 from wacast.adapters.dynamo.table import Gsi1, TableModel
-from wacast.domain.errors import NotFound, Unavailable
+from wacast.domain.errors import NotFound, StaleState, Unavailable
+from wacast.domain.governor import Cooling
 from wacast.domain.pacing import PacingPolicy
 from wacast.domain.senders import DriverSession, Sender, SenderState
 
@@ -31,6 +34,9 @@ class SenderModel(TableModel):
     qr_updated_at = UTCDateTimeAttribute(null=True)
     pairing_code = UnicodeAttribute(null=True)
     driver_states = PydanticAttribute(dict[str, DriverSession], null=True, attr_name="driver_states_json")
+    #: The governor's part of the item (wacast.services.governor), written apart from config and state.
+    cooling = PydanticAttribute(Cooling, null=True, attr_name="cooling_json")
+    cooling_since = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
@@ -65,6 +71,8 @@ def _model(sender: Sender) -> SenderModel:
         qr_updated_at=sender.qr_updated_at,
         pairing_code=sender.pairing_code,
         driver_states=sender.driver_states or None,
+        cooling=sender.cooling,
+        cooling_since=sender.cooling.since if sender.cooling else None,
         created_at=sender.created_at,
         gsi1pk="SENDERS",
         gsi1sk=sender.id,
@@ -86,6 +94,7 @@ def _sender(model: SenderModel) -> Sender:
         qr_updated_at=model.qr_updated_at,
         pairing_code=model.pairing_code,
         driver_states=model.driver_states or {},
+        cooling=model.cooling,
         created_at=model.created_at,
     )
 
@@ -148,6 +157,31 @@ class DynamoSenderRepository:
             if _conditional_failed(exc):
                 raise NotFound("no such sender", details={"sender_id": sender.id}) from exc
             raise Unavailable("could not save the sender's state") from exc
+
+    def save_cooling(
+        self, account_id: str, sender_id: str, cooling: Cooling | None, expected_since: datetime | None
+    ) -> None:
+        """Set (or clear, with None) the sender's cooling if the one it holds started at `expected_since`
+        (None: it holds none). Raises StaleState when another writer changed it first, NotFound when the
+        sender does not exist."""
+        condition = SenderModel.pk.exists() & (
+            SenderModel.cooling_since.does_not_exist()
+            if expected_since is None
+            else SenderModel.cooling_since == expected_since
+        )
+        actions: list[Action] = (
+            [SenderModel.cooling.set(cooling), SenderModel.cooling_since.set(cooling.since)]
+            if cooling is not None
+            else [SenderModel.cooling.remove(), SenderModel.cooling_since.remove()]
+        )
+        try:
+            SenderModel(*sender_key(account_id, sender_id)).update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if not _conditional_failed(exc):
+                raise Unavailable("could not save the sender's cooling") from exc
+            if self.get(account_id, sender_id) is None:
+                raise NotFound("no such sender", details={"sender_id": sender_id}) from exc
+            raise StaleState("the sender's cooling changed meanwhile", details={"sender_id": sender_id}) from exc
 
     def delete(self, account_id: str, sender_id: str) -> bool:
         """Delete the sender. False when it did not exist."""

@@ -53,6 +53,22 @@ class Gsi5(GlobalSecondaryIndex[Any]):
     gsi5sk = UnicodeAttribute(range_key=True)
 
 
+class Gsi6(GlobalSecondaryIndex[Any]):
+    """Keys only, written once per item: a conversation (an account and a phone), both ways: the messages
+    sent to that phone and the replies from it (CONV#{account}#{phone} / {created ms}_{id})."""
+
+    class Meta:
+        index_name = "gsi6"
+        projection = KeysOnlyProjection()
+
+    gsi6pk = UnicodeAttribute(hash_key=True)
+    gsi6sk = UnicodeAttribute(range_key=True)
+
+
+def conversation_key(account_id: str, phone: str) -> str:
+    return f"CONV#{account_id}#{phone}"
+
+
 class TableModel(Model):
     """Base of every entity model: same table, generic keys."""
 
