@@ -103,9 +103,26 @@ class HostEvents:
             for provider_id in provider_ids
         )
 
-    def on_incoming(self, sender: Sender, from_phone: str, text: str, at: datetime) -> None:
+    def on_incoming(
+        self,
+        sender: Sender,
+        from_phone: str,
+        text: str,
+        at: datetime,
+        *,
+        provider_id: str | None = None,
+        media_type: str | None = None,
+    ) -> None:
         self._publish(
-            IncomingEvent(account_id=sender.account_id, sender_id=sender.id, sender_phone=from_phone, text=text, at=at)
+            IncomingEvent(
+                account_id=sender.account_id,
+                sender_id=sender.id,
+                sender_phone=from_phone,
+                text=text,
+                at=at,
+                provider_message_id=provider_id,
+                media_type=media_type,
+            )
         )
 
     def _publish(self, event: HostEvent) -> None:
@@ -151,8 +168,17 @@ class DriverEventsFor:
         if self.governor is not None:
             self.governor.on_receipt(sender, provider_ids)
 
-    def on_incoming(self, sender: Sender, from_phone: str, text: str, at: datetime) -> None:
-        self.host.on_incoming(sender, from_phone, text, at)
+    def on_incoming(
+        self,
+        sender: Sender,
+        from_phone: str,
+        text: str,
+        at: datetime,
+        *,
+        provider_id: str | None = None,
+        media_type: str | None = None,
+    ) -> None:
+        self.host.on_incoming(sender, from_phone, text, at, provider_id=provider_id, media_type=media_type)
 
     def on_account_signal(self, sender: Sender, signal: AccountSignal, at: datetime) -> None:
         if self.governor is not None:

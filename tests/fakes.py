@@ -477,8 +477,17 @@ class HostEventsWithoutSupervisor:
     ) -> None:
         self.host.on_receipt(sender, ids, status, recipient, at)
 
-    def on_incoming(self, sender: Sender, from_phone: str, text: str, at: datetime) -> None:
-        self.host.on_incoming(sender, from_phone, text, at)
+    def on_incoming(
+        self,
+        sender: Sender,
+        from_phone: str,
+        text: str,
+        at: datetime,
+        *,
+        provider_id: str | None = None,
+        media_type: str | None = None,
+    ) -> None:
+        self.host.on_incoming(sender, from_phone, text, at, provider_id=provider_id, media_type=media_type)
 
     def on_account_signal(self, sender: Sender, signal: AccountSignal, at: datetime) -> None:
         self.signals.append(signal)
@@ -493,6 +502,7 @@ class Recorder:
         self.codes: list[str] = []
         self.receipts: list[tuple[list[str], ReceiptStatus, str | None]] = []
         self.incoming: list[tuple[str, str]] = []
+        self.incoming_meta: list[tuple[str | None, str | None]] = []  # (provider id, media type) of each
         self.signals: list[AccountSignal] = []
 
     def on_state(self, sender: Sender, state: SenderState, error: str | None, at: datetime) -> None:
@@ -509,8 +519,18 @@ class Recorder:
     ) -> None:
         self.receipts.append((ids, status, recipient))
 
-    def on_incoming(self, sender: Sender, from_phone: str, text: str, at: datetime) -> None:
+    def on_incoming(
+        self,
+        sender: Sender,
+        from_phone: str,
+        text: str,
+        at: datetime,
+        *,
+        provider_id: str | None = None,
+        media_type: str | None = None,
+    ) -> None:
         self.incoming.append((from_phone, text))
+        self.incoming_meta.append((provider_id, media_type))
 
     def on_account_signal(self, sender: Sender, signal: AccountSignal, at: datetime) -> None:
         self.signals.append(signal)

@@ -122,7 +122,16 @@ class GovernedEvents:
         assert self.governor is not None
         self.governor.on_receipt(sender, ids)
 
-    def on_incoming(self, sender: Sender, from_phone: str, text: str, at: datetime) -> None: ...
+    def on_incoming(
+        self,
+        sender: Sender,
+        from_phone: str,
+        text: str,
+        at: datetime,
+        *,
+        provider_id: str | None = None,
+        media_type: str | None = None,
+    ) -> None: ...
 
     def on_account_signal(self, sender: Sender, signal: AccountSignal, at: datetime) -> None:
         assert self.governor is not None

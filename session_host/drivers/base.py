@@ -24,7 +24,16 @@ class DriverEvents(Protocol):
         self, sender: Sender, provider_ids: list[str], status: ReceiptStatus, recipient: str | None, at: datetime
     ) -> None: ...
 
-    def on_incoming(self, sender: Sender, from_phone: str, text: str, at: datetime) -> None: ...
+    def on_incoming(
+        self,
+        sender: Sender,
+        from_phone: str,
+        text: str,
+        at: datetime,
+        *,
+        provider_id: str | None = None,
+        media_type: str | None = None,
+    ) -> None: ...
 
     def on_account_signal(self, sender: Sender, signal: AccountSignal, at: datetime) -> None:
         """A temporary ban or a logout WhatsApp forced: the account-safety governor cools the sender down."""

@@ -33,6 +33,32 @@ class Receipt:
 class Incoming:
     from_phone: str
     text: str
+    provider_id: str | None = None
+    media_type: str | None = None
+
+
+#: The media messages a reply may be, with the field of their caption (None: no caption).
+_MEDIA = {
+    "imageMessage": ("image", "caption"),
+    "videoMessage": ("video", "caption"),
+    "documentMessage": ("document", "caption"),
+    "audioMessage": ("audio", None),
+    "stickerMessage": ("sticker", None),
+    "locationMessage": ("location", None),
+    "contactMessage": ("contact", None),
+}
+
+
+def _media_of(message: Any) -> tuple[str | None, str]:
+    """(the media kind, its caption) of a message, or (None, "") for a text or an unknown kind."""
+    for field, (kind, caption) in _MEDIA.items():
+        try:
+            present = message.HasField(field)
+        except (AttributeError, ValueError):  # not a protobuf message, or no such field in this version
+            present = False
+        if present:
+            return kind, str(getattr(getattr(message, field), caption, "") or "") if caption else ""
+    return None, ""
 
 
 def phone_of(*jids: Any) -> str | None:
@@ -55,16 +81,21 @@ def receipt_of(event: Any) -> Receipt | None:
 
 
 def incoming_of(event: Any) -> Incoming | None:
-    """A text written to us in a one-to-one chat, or None (our own messages, groups, media without text)."""
+    """A text or a media message written to us in a one-to-one chat (with WhatsApp's id of it), or None (our
+    own messages, groups, protocol messages)."""
     source = event.Info.MessageSource
     if source.IsFromMe or source.IsGroup:
         return None
     message = event.Message
-    text = message.conversation or message.extendedTextMessage.text
+    text = str(message.conversation or message.extendedTextMessage.text or "")
+    media_type = None
+    if not text:
+        media_type, text = _media_of(message)
     sender = phone_of(source.Sender, source.SenderAlt, source.Chat)
-    if not text or sender is None:
+    if (not text and media_type is None) or sender is None:
         return None
-    return Incoming(from_phone=sender, text=str(text))
+    provider_id = str(getattr(event.Info, "ID", "") or "") or None
+    return Incoming(from_phone=sender, text=text, provider_id=provider_id, media_type=media_type)
 
 
 def connect_failure_state(event: Any) -> tuple[SenderState, str]:

@@ -121,7 +121,14 @@ class NeonizeSubscriber:
     def message(self, event: Any) -> None:
         parsed = incoming_of(event)
         if parsed is not None:
-            self.events.on_incoming(self.sender, parsed.from_phone, parsed.text, self.driver.clock.now())
+            self.events.on_incoming(
+                self.sender,
+                parsed.from_phone,
+                parsed.text,
+                self.driver.clock.now(),
+                provider_id=parsed.provider_id,
+                media_type=parsed.media_type,
+            )
 
 
 def subscribe(session: NeonizeSession, driver: NeonizeDriver) -> None:

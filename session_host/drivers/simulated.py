@@ -232,7 +232,10 @@ class SimulatedDriver:
         if reads:
             self.timers.call_later(read, lambda: receipt("READ"))
         if replies:
-            self.timers.call_later(read + 0.1, lambda: self.events.on_incoming(sender, phone, reply, self.clock.now()))
+            self.timers.call_later(
+                read + 0.1,
+                lambda: self.events.on_incoming(sender, phone, reply, self.clock.now(), provider_id=f"IN{provider_id}"),
+            )
 
     def _set_state(self, session: _Session, state: SenderState, error: str | None) -> None:
         session.state = state

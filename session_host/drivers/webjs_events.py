@@ -90,10 +90,17 @@ class WebjsEventPoller:
             driver.events.on_qr(sender, str(event["qr"]), now)
         elif kind == "receipt" and (status := _RECEIPT_STATUS.get(str(event.get("status")))) and event.get("id"):
             driver.events.on_receipt(sender, [str(event["id"])], status, _phone(event.get("to")), now)
-        elif kind == "incoming" and event.get("from") and event.get("body"):
+        elif kind == "incoming" and event.get("from") and (event.get("body") or event.get("media")):
             sender_phone = _phone(event.get("from"))
             if sender_phone:
-                driver.events.on_incoming(sender, sender_phone, str(event["body"]), now)
+                driver.events.on_incoming(
+                    sender,
+                    sender_phone,
+                    str(event.get("body") or ""),
+                    now,
+                    provider_id=str(event["id"]) if event.get("id") else None,
+                    media_type=str(event["media"]) if event.get("media") else None,
+                )
 
 
 def _phone(wid: Any) -> str | None:

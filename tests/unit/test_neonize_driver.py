@@ -16,6 +16,8 @@ from neonize.proto.Neonize_pb2 import (
     Receipt,
     TemporaryBan,
 )
+from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import AudioMessage as WAAudio
+from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import ImageMessage as WAImage
 from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import Message as WAMessage
 
 from session_host.drivers.media import Media, MediaUnavailable
@@ -112,6 +114,18 @@ def test_receipts_and_incoming_texts(world: World) -> None:
     group = MessageInfo(MessageSource=MessageSource(Chat=jid("1203", "g.us"), Sender=jid("919876543210"), IsGroup=True))
     client.emit(Message(Info=group, Message=WAMessage(conversation="STOP")))
     assert world.events.incoming == [("+919876543210", "STOP")]
+    assert world.events.incoming_meta == [("X1", None)]  # WhatsApp's id of the message: a reply is stored once
+
+
+def test_media_replies_carry_their_kind_and_caption(world: World) -> None:
+    client = world.connected()
+    source = MessageSource(Chat=jid("919876543210"), Sender=jid("919876543210"), IsFromMe=False)
+    photo = WAMessage(imageMessage=WAImage(caption="this one?"))
+    client.emit(Message(Info=MessageInfo(MessageSource=source, ID="M1"), Message=photo))
+    client.emit(Message(Info=MessageInfo(MessageSource=source, ID="M2"), Message=WAMessage(audioMessage=WAAudio())))
+    client.emit(Message(Info=MessageInfo(MessageSource=source, ID="M3"), Message=WAMessage()))  # nothing in it
+    assert world.events.incoming == [("+919876543210", "this one?"), ("+919876543210", "")]
+    assert world.events.incoming_meta == [("M1", "image"), ("M2", "audio")]
 
 
 def test_logged_out_ends_the_session_and_stops_the_client(world: World) -> None:

@@ -27,7 +27,16 @@ class Recorder:
     def on_receipt(self, sender: Sender, ids: list[str], status: str, recipient: str | None, at: datetime) -> None:
         self.events.append(("receipt", (ids[0], status, at)))
 
-    def on_incoming(self, sender: Sender, from_phone: str, text: str, at: datetime) -> None:
+    def on_incoming(
+        self,
+        sender: Sender,
+        from_phone: str,
+        text: str,
+        at: datetime,
+        *,
+        provider_id: str | None = None,
+        media_type: str | None = None,
+    ) -> None:
         self.events.append(("incoming", text))
 
 

@@ -292,9 +292,11 @@ def test_states_qr_codes_receipts_and_replies_become_callbacks(world: World, sid
     sidecar.push({**sent, "status": "DELIVERED"})
     sidecar.push({**sent, "status": "READ"})
     sidecar.push({**sent, "id": "3EB0DEF", "status": "READ", "to": "123456@lid"})  # no number behind a LID
-    sidecar.push({"session": "s1", "type": "incoming", "from": "919876543210@c.us", "body": "STOP"})
+    sidecar.push({"session": "s1", "type": "incoming", "from": "919876543210@c.us", "body": "STOP", "id": "IN1"})
+    photo = {"session": "s1", "type": "incoming", "from": "919876543210@c.us", "body": "", "id": "IN2"}
+    sidecar.push({**photo, "media": "image"})
     sidecar.push({"session": "other", "type": "state", "state": "ready", "error": None})  # not a sender here
-    assert world.driver.poller.poll_once() == 10
+    assert world.driver.poller.poll_once() == 11
     assert world.events.states == [(SenderState.LINKING, None), (SenderState.CONNECTED, None)]
     assert world.events.qrs == ["2@abc,def"]
     assert world.events.receipts == [
@@ -302,7 +304,8 @@ def test_states_qr_codes_receipts_and_replies_become_callbacks(world: World, sid
         (["3EB0ABC"], "READ", PHONE),
         (["3EB0DEF"], "READ", None),
     ]
-    assert world.events.incoming == [(PHONE, "STOP")]
+    assert world.events.incoming == [(PHONE, "STOP"), (PHONE, "")]
+    assert world.events.incoming_meta == [("IN1", None), ("IN2", "image")]
     assert world.driver.poller.poll_once() == 0  # each event is delivered once
 
 

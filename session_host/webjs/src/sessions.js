@@ -9,6 +9,8 @@
 const fs = require('node:fs/promises');
 const path = require('node:path');
 
+/** whatsapp-web.js message types that are media (or other non-text) replies. */
+const MEDIA_TYPES = new Set(['image', 'video', 'audio', 'ptt', 'document', 'sticker', 'location', 'vcard']);
 const ACK_STATUS = { 2: 'DELIVERED', 3: 'READ', 4: 'READ' }; // ACK_DEVICE, ACK_READ, ACK_PLAYED
 
 class SidecarError extends Error {
@@ -115,8 +117,11 @@ class SessionManager {
       this.events.push({ session: session.id, type: 'receipt', id: message.id.id, status, to: message.to });
     });
     client.on('message', (message) => {
-      if (!current() || message?.id?.fromMe || !message?.body) return;
-      this.events.push({ session: session.id, type: 'incoming', from: message.from, body: message.body });
+      const media = message?.hasMedia || MEDIA_TYPES.has(message?.type) ? message.type : null;
+      if (!current() || message?.id?.fromMe || (!message?.body && !media)) return;
+      // a media message's body is its caption (or nothing)
+      const body = media && !['image', 'video', 'document'].includes(media) ? '' : message.body ?? '';
+      this.events.push({ session: session.id, type: 'incoming', from: message.from, body, id: message.id?.id ?? null, media });
     });
   }
 

@@ -126,14 +126,19 @@ test('acks of our messages become receipts; incoming texts are forwarded', async
   client.emit('message_ack', mine, 2);
   client.emit('message_ack', mine, 3);
   client.emit('message_ack', { id: { id: 'THEIRS', fromMe: false } }, 3);
-  client.emit('message', { id: { fromMe: false }, from: '919876543210@c.us', body: 'STOP' });
+  client.emit('message', { id: { id: 'IN1', fromMe: false }, from: '919876543210@c.us', body: 'STOP', type: 'chat' });
+  client.emit('message', { id: { id: 'IN2', fromMe: false }, from: '919876543210@c.us', body: 'menu?', type: 'image', hasMedia: true });
+  client.emit('message', { id: { id: 'IN3', fromMe: false }, from: '919876543210@c.us', body: 'b64…', type: 'ptt', hasMedia: true });
+  client.emit('message', { id: { id: 'IN4', fromMe: false }, from: '919876543210@c.us', body: '', type: 'chat' }); // nothing in it
   const seen = events.read(0).events.filter((e) => e.type !== 'state');
   assert.deepEqual(
-    seen.map((e) => [e.type, e.id ?? e.from, e.status ?? e.body]),
+    seen.map((e) => [e.type, e.id ?? e.from, e.status ?? e.body, e.media ?? null]),
     [
-      ['receipt', '3EB0X', 'DELIVERED'],
-      ['receipt', '3EB0X', 'READ'],
-      ['incoming', '919876543210@c.us', 'STOP'],
+      ['receipt', '3EB0X', 'DELIVERED', null],
+      ['receipt', '3EB0X', 'READ', null],
+      ['incoming', 'IN1', 'STOP', null],
+      ['incoming', 'IN2', 'menu?', 'image'], // a caption is the body
+      ['incoming', 'IN3', '', 'ptt'], // a voice note's body is its data, not text
     ],
   );
 });
