@@ -7,6 +7,7 @@ import { Page } from "./components/Page";
 import { CampaignBuilderPage } from "./pages/CampaignBuilder";
 import { Campaigns } from "./pages/Campaigns";
 import { Contacts } from "./pages/Contacts";
+import { Conversations } from "./pages/Conversations";
 import { ImportContacts } from "./pages/ImportContacts";
 import { Numbers } from "./pages/Numbers";
 import { Overview } from "./pages/Overview";
@@ -48,6 +49,8 @@ export function App() {
             </Suspense>
           }
         />
+        <Route path="conversations" element={<Conversations />} />
+        <Route path="conversations/:phone" element={<Conversations />} />
         <Route
           path="analytics"
           element={

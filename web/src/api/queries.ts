@@ -1,7 +1,7 @@
-import { QueryClient, keepPreviousData, useQuery } from "@tanstack/react-query";
+import { QueryClient, keepPreviousData, useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { api, call } from "./client";
 import { ApiError } from "./errors";
-import type { Campaign, CampaignStats, Contact, MessageStatus, Sender, Template } from "./types";
+import type { Campaign, CampaignStats, Contact, ConversationThread, MessageStatus, Sender, Template } from "./types";
 
 /**
  * Server state: react-query caches each answer and refetches it when it goes stale. Live views poll with
@@ -40,6 +40,10 @@ export const keys = {
   queueStats: ["queue-stats"] as const,
   redrives: (queue: string) => ["redrives", queue] as const,
   scheduled: ["scheduled"] as const,
+  conversations: (cursor: string | null) => ["conversations", cursor] as const,
+  thread: (phone: string) => ["conversations", "thread", phone] as const,
+  webhooks: ["webhooks"] as const,
+  deliveries: (endpointId: string, cursor: string | null) => ["webhooks", endpointId, "deliveries", cursor] as const,
 };
 
 export function useMe() {
@@ -160,4 +164,47 @@ export function useContact(id: string | null) {
 
 export function useSettings() {
   return useQuery({ queryKey: keys.settings, queryFn: () => call(api.GET("/api/account/settings")) });
+}
+
+/** The account's conversations, the latest activity first, one page; polled while the page is shown. */
+export function useConversations(cursor: string | null) {
+  return useQuery({
+    queryKey: keys.conversations(cursor),
+    queryFn: () => call(api.GET("/api/conversations", { params: { query: { cursor: cursor ?? undefined, limit: 50 } } })),
+    placeholderData: keepPreviousData,
+    refetchInterval: LIVE_MS * 2,
+  });
+}
+
+/** One conversation both ways, newest first, a page of 50 at a time ("older" loads the next); polled. */
+export function useThread(phone: string) {
+  return useInfiniteQuery({
+    queryKey: keys.thread(phone),
+    queryFn: ({ pageParam }): Promise<ConversationThread> =>
+      call(api.GET("/api/conversations/{phone}/messages", { params: { path: { phone }, query: { cursor: pageParam ?? undefined, limit: 50 } } })),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next_cursor,
+    enabled: !!phone,
+    refetchInterval: LIVE_MS,
+  });
+}
+
+/** The account's webhook endpoints; polled slowly, so an endpoint wacast disables shows it. */
+export function useWebhooks() {
+  return useQuery({ queryKey: keys.webhooks, queryFn: () => call(api.GET("/api/webhooks")), refetchInterval: LIVE_MS * 5 });
+}
+
+/** An endpoint's delivery log, newest first; polled while shown (deliveries are tried in the background). */
+export function useDeliveries(endpointId: string, cursor: string | null) {
+  return useQuery({
+    queryKey: keys.deliveries(endpointId, cursor),
+    queryFn: () =>
+      call(
+        api.GET("/api/webhooks/{endpoint_id}/deliveries", {
+          params: { path: { endpoint_id: endpointId }, query: { cursor: cursor ?? undefined, limit: 20 } },
+        }),
+      ),
+    placeholderData: keepPreviousData,
+    refetchInterval: LIVE_MS,
+  });
 }

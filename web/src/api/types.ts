@@ -56,3 +56,14 @@ export type Redrive = Ok<"/api/admin/dlq/{queue}/redrives", "get">[number];
 
 /** The dead-letter queues an operator may redrive: the `queue` path parameter of the redrive route. */
 export type DlqName = paths["/api/admin/dlq/{queue}/redrive"]["post"]["parameters"]["path"]["queue"];
+
+export type Conversation = Ok<"/api/conversations", "get">["items"][number];
+export type ConversationThread = Ok<"/api/conversations/{phone}/messages", "get">;
+export type ConversationEntry = ConversationThread["items"][number];
+export type Answer = Body<"/api/conversations/{phone}/messages", "post">;
+export type AnswerOutcome = Ok<"/api/conversations/{phone}/messages", "post">;
+export type WebhookEndpoint = Ok<"/api/webhooks/{endpoint_id}", "get">;
+export type CreatedWebhook = Ok<"/api/webhooks", "post">;
+export type WebhookEventType = WebhookEndpoint["events"][number];
+export type WebhookDelivery = Ok<"/api/webhooks/{endpoint_id}/deliveries", "get">["items"][number];
+export type WebhookDeliveryStatus = WebhookDelivery["status"];

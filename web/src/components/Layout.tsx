@@ -7,6 +7,7 @@ import { useSession, useSessionExpiry } from "../auth/useSession";
 const NAV = [
   { to: "/", label: "Overview", end: true },
   { to: "/campaigns", label: "Campaigns" },
+  { to: "/conversations", label: "Conversations" },
   { to: "/contacts", label: "Contacts" },
   { to: "/templates", label: "Templates" },
   { to: "/numbers", label: "Numbers" },

@@ -13,6 +13,7 @@ import { Page, Section } from "../components/Page";
 import { formatDateTime, formatNumber } from "../lib/format";
 import { useFormErrors } from "../lib/useFormErrors";
 import { TableWrap } from "../components/TableWrap";
+import { Webhooks } from "./Webhooks";
 
 const COUNTRIES = ["IN", "AE", "AU", "BD", "BR", "CA", "DE", "EG", "ES", "FR", "GB", "ID", "IT", "KE", "LK", "MX", "MY", "NG", "NL", "NP", "PH", "PK", "SA", "SG", "TR", "US", "ZA"];
 const DLQS: DlqName[] = ["outbox", "campaigns", "events", "control"];
@@ -21,10 +22,11 @@ export function Settings() {
   const session = useSession();
   const canManage = session?.user.role !== "member";
   return (
-    <Page title="Settings" lead="Your account, API keys, people, and how the queues are doing.">
+    <Page title="Settings" lead="Your account, API keys, webhooks, people, and how the queues are doing.">
       {!canManage ? <Notice>You are a member: owners and admins change settings, keys and users.</Notice> : null}
       <AccountSettingsForm canManage={canManage} />
       {canManage ? <ApiKeys /> : null}
+      <Webhooks canManage={canManage} />
       {canManage ? <Users /> : null}
       <Operations />
     </Page>

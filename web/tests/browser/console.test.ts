@@ -1,7 +1,11 @@
 // The console in real headless Chromium against the local stack, as a shop owner uses it: sign up, link a
 // number (the QR code shows), import a CSV, write a template, run a 21-contact campaign (one opted out)
-// to completion while the page shows its progress, and read the funnel. Every page gets the axe check and
+// to completion while the page shows its progress, and read the funnel; answer a reply in Conversations,
+// and register a webhook endpoint that receives a signed test event. Every page gets the axe check and
 // a screenshot in web/test-results/screenshots/.
+import { createHmac } from "node:crypto";
+import { createServer, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { launch, seriousViolations, shoot } from "./browser";
@@ -209,6 +213,34 @@ describe("a shop owner's first campaign", () => {
     await check("17-analytics");
   });
 
+  test("conversations: a recipient's reply to the campaign, answered from the thread", async () => {
+    // the simulated network makes about a third of the recipients reply after reading (local_stack.py)
+    await nav("Conversations");
+    const item = page.locator(".conversation-item", { hasText: "Awaiting your answer" }).first();
+    await item.waitFor({ timeout: 30_000 });
+    await check("17b-conversations");
+    await item.getByRole("link").click();
+    await expect.poll(() => page.url()).toMatch(/\/conversations\/%2B91/);
+    const thread = page.getByRole("region", { name: /^Messages with Friend \d+$/ });
+    // the reply, and the campaign message it answers, linked to its campaign
+    await thread.locator(".chat-entry--in", { hasText: /Pune store too\?|See you Saturday/ }).first().waitFor();
+    const sent = thread.locator(".chat-entry--out", { hasText: "Hi Friend! Our Pune store has 20% off this Diwali." });
+    await sent.getByRole("link", { name: "Diwali 2026" }).waitFor();
+    await sent.locator(".badge", { hasText: "Read" }).waitFor();
+    await thread.locator(".chat-entry--in").first().getByRole("link", { name: "Diwali 2026" }).waitFor();
+    // an empty answer is refused at its field; then the answer goes out as a direct send
+    await page.getByRole("button", { name: "Send answer" }).click();
+    await page.locator(".field--invalid").getByText("Write the answer first.").waitFor();
+    await page.getByLabel("Your answer").fill("Yes, at every store until Sunday.");
+    await page.getByRole("button", { name: "Send answer" }).click();
+    const answer = thread.locator(".chat-entry--out", { hasText: "Yes, at every store until Sunday." });
+    await answer.locator(".badge", { hasText: /Sent|Delivered|Read/ }).waitFor({ timeout: 30_000 });
+    await expect.poll(() => page.getByLabel("Your answer").inputValue()).toBe("");
+    // the list follows: the conversation's last word is now ours
+    await page.locator(".conversation-item--current", { hasText: "You: Yes, at every store until Sunday." }).waitFor({ timeout: 15_000 });
+    await check("17c-conversation-answered");
+  });
+
   test("settings: an API key is shown once, then revoked", async () => {
     await nav("Settings");
     await page.getByLabel("New key's name").fill("Shop orders");
@@ -228,6 +260,89 @@ describe("a shop owner's first campaign", () => {
     await page.getByRole("button", { name: "Revoke" }).click();
     await page.getByText("No API key").waitFor();
     await check("19-settings");
+  });
+
+  test("settings: a webhook URL refused at its field; an endpoint registered, a dead test event replayed, the secret rotated", async () => {
+    // a tiny receiver on loopback (the local stack allows http and loopback; private addresses stay refused);
+    // it answers a test event 410 (a dead delivery at once) as often as `refuse` says, then 204
+    const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+    let refuse = 1;
+    const server = createServer((request, response) => {
+      let body = "";
+      request.setEncoding("utf8");
+      request.on("data", (chunk: string) => (body += chunk));
+      request.on("end", () => {
+        received.push({ headers: request.headers, body });
+        const test = request.headers["wacast-event-type"] === "webhook.test";
+        response.writeHead(test && refuse-- > 0 ? 410 : 204).end();
+      });
+    });
+    await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
+    const { port } = server.address() as AddressInfo;
+    /** The last webhook.test request is signed with `secret`: HMAC-SHA256 over "<t>.<raw body>". */
+    const signedWith = (secret: string): boolean => {
+      const hit = received.filter((r) => r.headers["wacast-event-type"] === "webhook.test").at(-1);
+      const signature = String(hit?.headers["wacast-signature"] ?? "");
+      const t = /(?:^|,)t=(\d+)/.exec(signature)?.[1] ?? "";
+      const expected = createHmac("sha256", secret).update(`${t}.${hit?.body ?? ""}`).digest("hex");
+      return !!hit && signature.split(",").includes(`v1=${expected}`);
+    };
+    try {
+      await nav("Settings");
+      const section = page.locator("section.card", { has: page.getByRole("heading", { name: "Webhooks", exact: true }) });
+      await section.getByText("No webhook endpoint").waitFor();
+      await section.getByLabel("Endpoint URL").fill("http://10.1.2.3/hooks/wacast");
+      await section.getByRole("checkbox", { name: /campaign\.completed/ }).check();
+      await section.getByRole("button", { name: "Add endpoint" }).click();
+      await section.locator(".field--invalid").getByText(/private, loopback or link-local/).waitFor();
+      await check("19b-webhook-refused");
+
+      const url = `http://127.0.0.1:${port}/hooks/wacast`;
+      await section.getByLabel("Endpoint URL").fill(url);
+      await section.getByRole("button", { name: "Add endpoint" }).click();
+      const secret = await section.locator(".new-secret code").innerText();
+      expect(secret).toMatch(/^whsec_/);
+      const endpoint = section.locator("article.endpoint", { has: page.getByRole("heading", { name: url }) });
+      await endpoint.getByText("campaign.completed").waitFor();
+      await check("19c-webhook-secret");
+      await section.getByRole("button", { name: "I have stored it" }).click();
+      expect(await section.locator(".new-secret").count()).toBe(0);
+
+      // the first try is answered 410: dead at once; replayed, it is delivered
+      await endpoint.getByRole("button", { name: "Send a test event" }).click();
+      const row = endpoint.getByRole("row", { name: /webhook\.test/ }).first();
+      await row.getByText("Dead").waitFor({ timeout: 30_000 });
+      await row.getByRole("cell", { name: /^HTTP 410/ }).waitFor();
+      await check("19d-webhook-dead");
+      await row.getByRole("button", { name: "Replay" }).click();
+      await row.getByText("Delivered").waitFor({ timeout: 30_000 });
+      await row.getByRole("cell", { name: /^HTTP 204/ }).waitFor();
+      await row.getByText("replay 1").waitFor();
+      expect(received.filter((r) => r.headers["wacast-event-type"] === "webhook.test").length).toBe(2);
+      expect(signedWith(secret)).toBe(true);
+      expect(JSON.parse(received.at(-1)?.body ?? "{}")).toMatchObject({ type: "webhook.test" });
+      await check("19e-webhook-replayed");
+
+      // a new secret, shown once; during the overlap a delivery is signed with both
+      await endpoint.getByRole("button", { name: "Rotate secret" }).click();
+      await endpoint.getByRole("button", { name: "Rotate" }).click();
+      const rotated = await section.locator(".new-secret code").innerText();
+      expect(rotated).toMatch(/^whsec_/);
+      expect(rotated).not.toBe(secret);
+      await section.getByRole("button", { name: "I have stored it" }).click();
+      await endpoint.getByRole("button", { name: "Send a test event" }).click();
+      await expect.poll(() => endpoint.getByRole("row", { name: /webhook\.test.*Delivered/ }).count(), { timeout: 30_000 }).toBe(2);
+      expect(signedWith(rotated) && signedWith(secret)).toBe(true);
+
+      await endpoint.getByRole("button", { name: "Disable" }).click();
+      await endpoint.locator(".badge", { hasText: "Disabled" }).waitFor();
+      await endpoint.getByRole("button", { name: "Delete" }).click();
+      await endpoint.getByRole("button", { name: "Delete" }).click();
+      await section.getByText("No webhook endpoint").waitFor();
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   test("a file too big for the API goes to S3 through a presigned PUT, and the page follows the import", async () => {
@@ -288,6 +403,15 @@ describe("a shop owner's first campaign", () => {
     await page.getByRole("heading", { name: "Contacts" }).waitFor();
     await page.locator("table.contacts-table").waitFor();
     await check("22-phone-contacts");
+    // the conversations: the list, then a thread in its place (with the way back)
+    await page.getByRole("button", { name: "Menu" }).click();
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Conversations" }).click();
+    await page.locator(".conversation-item a").first().click();
+    await page.getByRole("region", { name: /^Messages with / }).locator(".chat-entry").first().waitFor();
+    expect(await page.locator(".conversation-list").isVisible()).toBe(false);
+    await check("22b-phone-conversation");
+    await page.getByRole("link", { name: "All conversations" }).click();
+    await page.locator(".conversation-list").waitFor();
     await page.getByRole("button", { name: "Sign out" }).click();
     await expect.poll(() => page.url()).toContain("/sign-in");
     await page.setViewportSize({ width: 1280, height: 900 });

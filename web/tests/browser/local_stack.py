@@ -5,7 +5,9 @@ API as CloudFront does), on free ports, with:
 - fast pacing presets (DELAY_*), so a 20-contact campaign runs in seconds;
 - the simulated network playing both real drivers: a number added with the default drivers (neonize
   primary, webjs fallback) shows a QR code and links after 3 s; the primary fails 15% of sends, which
-  the fallback then sends, so the driver split has both.
+  the fallback then sends, so the driver split has both;
+- replies: about a third of the recipients answer after reading (never with a stop keyword, so no one is
+  opted out behind the tests' back), so the Conversations page has something to show.
 
 It prints one JSON line, {"url": ...}, once everything is up, and stops on SIGTERM or SIGINT (exit 1 when
 a deployable's role refused an AWS call).
@@ -29,6 +31,7 @@ STATE = ROOT / ".local-state" / "wacast-console-test"
 def config() -> StackConfig:
     receipts = {"delivered_after_s": (0.2, 0.6), "read_after_s": (0.2, 0.8)}
     linking = {"auto_link": False, "link_after_s": 3.0}
+    replies = ["Is the offer on at the Pune store too?", "Thanks! See you Saturday."]
     return StackConfig(
         moto_port=free_port(),
         api_port=free_port(),
@@ -36,8 +39,10 @@ def config() -> StackConfig:
         state=STATE,
         host_args=simulated_host(
             SimulatedConfig(**receipts),
-            neonize=SimulatedConfig(seed=11, latency_ms=(1, 5), transient_rate=0.15, **linking, **receipts),
-            webjs=SimulatedConfig(seed=12, latency_ms=(1, 5), **linking, **receipts),
+            neonize=SimulatedConfig(
+                seed=11, latency_ms=(1, 5), transient_rate=0.15, **linking, **receipts, reply_rate=0.3, replies=replies
+            ),
+            webjs=SimulatedConfig(seed=12, latency_ms=(1, 5), **linking, **receipts, reply_rate=0.3, replies=replies),
         ),
         tuning={"DELAY_FAST": "200", "DELAY_BALANCED": "250", "DELAY_SAFE": "300"},
         console=DIST,
