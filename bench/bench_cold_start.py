@@ -33,7 +33,15 @@ from local.deployables import deployables
 from local.template import ROOT, TEMPLATE, LocalTemplate
 
 REGION = "us-east-1"
-FUNCTIONS = ("ApiFunction", "DispatcherFunction", "EventsFunction", "DlqFunction", "CountersFunction")
+FUNCTIONS = (
+    "ApiFunction",
+    "DispatcherFunction",
+    "EventsFunction",
+    "DlqFunction",
+    "CountersFunction",
+    "WebhooksFunction",
+    "FilesFunction",
+)
 IMPORT = """
 import importlib, sys, time
 sys.path[:0] = {paths!r}

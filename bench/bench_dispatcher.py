@@ -84,7 +84,7 @@ def dispatch(api: Api, template: LocalTemplate, endpoint: str, size: int) -> dic
     draft = {"name": f"{size} contacts", "body": "Hi {{name}}!", "audience": {"tags": ["all"]}, "pacing": NO_GAP}
     campaign = api.ok(api.http.post("/api/campaigns", json=draft, headers=api.headers))
     assert campaign["audience_size"] == size, campaign["audience_size"]
-    api.ok(api.http.post(f"/api/campaigns/{campaign['id']}/start", headers=api.headers))
+    api.ok(api.http.post(f"/api/campaigns/{campaign['id']}/start", headers=api.headers, json={"confirm": True}))
     found = deployables(template)["DispatcherFunction"]
     assert found.function is not None
     env = found.process_environment(REGION, endpoint, {})
