@@ -135,11 +135,12 @@ class InMemoryMessages:
                 return item.model_copy(deep=True)
         return None
 
-    def find_unproven_to(self, sender_id: str, phone: str) -> list[Message]:
+    def find_unproven_to(self, account_id: str, sender_id: str, phone: str) -> list[Message]:
         return [
             m.model_copy(deep=True)
             for m in self.items.values()
-            if m.sender_id == sender_id
+            if m.account_id == account_id
+            and m.sender_id == sender_id
             and m.phone == phone
             and m.status in (MessageStatus.SENDING, MessageStatus.UNKNOWN)
             and m.driver_called_at is not None

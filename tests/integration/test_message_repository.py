@@ -89,13 +89,13 @@ def test_unproven_sends_are_found_by_recipient_until_settled(services: Services)
     m = services.messages.get("m1")
     assert m is not None
     m = services.messages.transition(m, S.SENDING, NOW, changes={"lease_owner": "w1"})
-    assert services.messages.find_unproven_to("s1", "+919876543210") == []  # the driver was not called
+    assert services.messages.find_unproven_to("a1", "s1", "+919876543210") == []  # the driver was not called
     m = services.messages.mark_driver_called(m, NOW)
-    assert [x.id for x in services.messages.find_unproven_to("s1", "+919876543210")] == ["m1"]
+    assert [x.id for x in services.messages.find_unproven_to("a1", "s1", "+919876543210")] == ["m1"]
     m = services.messages.transition(m, S.UNKNOWN, NOW, detail="timeout")
-    assert [x.id for x in services.messages.find_unproven_to("s1", "+919876543210")] == ["m1"]
+    assert [x.id for x in services.messages.find_unproven_to("a1", "s1", "+919876543210")] == ["m1"]
     services.messages.transition(m, S.SENT, NOW, changes={"provider_message_id": "P1"})
-    assert services.messages.find_unproven_to("s1", "+919876543210") == []
+    assert services.messages.find_unproven_to("a1", "s1", "+919876543210") == []
 
 
 def test_a_new_message_is_counted_with_its_write_and_each_change_from_the_stream_once(services: Services) -> None:

@@ -139,9 +139,10 @@ class MessageRepository(Protocol):
 
     def find_by_provider_id(self, sender_id: str, provider_message_id: str) -> Message | None: ...
 
-    def find_unproven_to(self, sender_id: str, phone: str) -> list[Message]:
-        """Messages to `phone` whose driver was called but whose outcome is not recorded
-        (SENDING after the driver call, or UNKNOWN): a receipt from that phone proves the send."""
+    def find_unproven_to(self, account_id: str, sender_id: str, phone: str) -> list[Message]:
+        """The account's recent messages from `sender_id` to `phone` whose driver was called but whose
+        outcome is not recorded (SENDING after the driver call, or UNKNOWN): a receipt from that phone
+        proves the send."""
         ...
 
     def direct_counters(self, account_id: str) -> dict[str, int]:

@@ -125,7 +125,7 @@ class EventsService:
         waits for that (ProofPending) and is tried again."""
         assert receipt.recipient is not None
         provider_id, at = receipt.provider_message_id, receipt.at
-        candidates = self.messages.find_unproven_to(receipt.sender_id, receipt.recipient)
+        candidates = self.messages.find_unproven_to(receipt.account_id, receipt.sender_id, receipt.recipient)
         waiting = False
         for candidate in sorted(candidates, key=lambda m: m.driver_called_at or m.created_at):
             live = candidate.status is MessageStatus.SENDING and (

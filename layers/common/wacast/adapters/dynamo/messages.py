@@ -4,12 +4,13 @@ Keys: pk MSG#{message}, sk MSG. The item stays under 1 KB for a usual text: its 
 of "STATUS|epoch ms|detail" strings.
 gsi4 (keys only): MSGS#{campaign} (or MSGS#DIRECT#{account}) / {created ms}_{message}: a campaign's messages,
       oldest first; the key never changes, so no status change writes the index.
-gsi5 (keys only), one entry at most per message, by what a receipt knows of it:
-      UNPROVEN#{sender}#{phone} / {message} while its driver call may have reached WhatsApp but its outcome
-      is not recorded (SENDING after the driver was called, or UNKNOWN): a receipt from that recipient
-      proves the send; then PMID#{sender}#{provider id} / MSG once sent: receipts find their message.
+gsi5 (keys only, sparse): PMID#{sender}#{provider id} / MSG, written once, when the message is sent:
+      receipts find their message.
 gsi6 (keys only): CONV#{account}#{phone} / {created ms}_{message}, written once: the conversation with that
-      phone (replies are in it too, adapters/dynamo/conversations.py).
+      phone (replies are in it too, adapters/dynamo/conversations.py). It also finds the unproven sends to a
+      phone (the driver may have reached WhatsApp, the outcome is not recorded): a receipt from that phone
+      proves them. (They once had gsi5 entries of their own, UNPROVEN#{sender}#{phone}, which cost three index
+      writes per message for a path only a crash takes.)
 
 A message is counted when it is created, in the same transaction (a campaign's counters on its campaign
 item, a direct message's on its account's direct-counters item ACCT#{account} / COUNTERS#DIRECT). Every
@@ -137,18 +138,15 @@ def to_model(message: Message) -> MessageModel:
     return model
 
 
+#: How many of the newest messages to a phone are looked at for unproven sends (a crash leaves one or two).
+UNPROVEN_SCAN = 50
+
+
 def receipt_key(message: Message) -> tuple[str, str] | None:
-    """How a receipt finds the message (its gsi5 entry): by provider id once sent, by recipient while its
-    send is unproven, not at all otherwise."""
+    """How a receipt finds the message (its gsi5 entry): by provider id once sent, not at all before."""
     if message.provider_message_id:
         return provider_key(message.sender_id, message.provider_message_id), "MSG"
-    if is_unproven(message):
-        return unproven_key(message), message.id
     return None
-
-
-def unproven_key(message: Message) -> str:
-    return f"UNPROVEN#{message.sender_id}#{message.phone}"
 
 
 def to_domain(model: MessageModel) -> Message:
@@ -311,8 +309,6 @@ class DynamoMessageRepository:
             MessageModel.driver_called_at.set(now),
             MessageModel.updated_at.set(now),
             MessageModel.version.set(message.version + 1),
-            MessageModel.gsi5pk.set(unproven_key(message)),
-            MessageModel.gsi5sk.set(message.id),
         ]
         condition = (MessageModel.version == message.version) & (MessageModel.lease_owner == message.lease_owner)
         self._write(message, actions, condition)
@@ -323,10 +319,15 @@ class DynamoMessageRepository:
             return self.get(model.pk.removeprefix("MSG#"))  # keys only, and eventually consistent: read the item
         return None
 
-    def find_unproven_to(self, sender_id: str, phone: str) -> list[Message]:
-        query = MessageModel.by_provider_id.query(f"UNPROVEN#{sender_id}#{phone}")
-        found = [self.get(m.pk.removeprefix("MSG#")) for m in query]  # keys only, and lagging: read the items
-        return [m for m in found if m is not None and is_unproven(m)]
+    def find_unproven_to(self, account_id: str, sender_id: str, phone: str) -> list[Message]:
+        query = MessageModel.by_conversation.query(
+            conversation_key(account_id, phone),
+            scan_index_forward=False,  # the newest first: a crash leaves its unproven sends among them
+            limit=UNPROVEN_SCAN,
+        )
+        ids = [m.pk.removeprefix("MSG#") for m in query if m.pk.startswith("MSG#")]  # replies share the index
+        found = [self.get(i) for i in ids]  # keys only, and lagging: read the items
+        return [m for m in found if m is not None and m.sender_id == sender_id and is_unproven(m)]
 
     # -- internals ------------------------------------------------------------------------------
 
