@@ -105,8 +105,9 @@ else
 	$(VENV312)/bin/python -m pytest tests/unit -q -p no:cacheprovider
 endif
 
+# Two workers, each with its own moto server; every test provisions a stack of its own, so they share nothing.
 integration: install
-	$(PY) -m pytest tests/integration -q
+	$(PY) -m pytest tests/integration -q -n 2
 
 e2e: install
 	$(PY) -m pytest tests/e2e -q
