@@ -200,10 +200,15 @@ class Meter:
                  failed=int(failed))  # fmt: skip
 
     def _read(self, operation: str, params: dict[str, Any], parsed: dict[str, Any], failed: bool, site: str) -> None:
+        ru, kinds, items = (0.0, set[str](), 0) if failed else self._read_units(operation, params, parsed)
+        self.add("dynamodb", operation, "+".join(sorted(kinds)) or "-", site, items=items, ru=ru, failed=int(failed))
+
+    def _read_units(
+        self, operation: str, params: dict[str, Any], parsed: dict[str, Any]
+    ) -> tuple[float, set[str], int]:
+        """(read units, item kinds, items) of a read that succeeded, as DynamoDB bills it."""
         ru, kinds, items = 0.0, set(), 0
-        if failed:
-            pass
-        elif operation == "GetItem":
+        if operation == "GetItem":
             item = parsed.get("Item")
             if item is not None and units.projected(params):
                 item = self._fetch([(params["TableName"], params["Key"])])[0]
@@ -227,7 +232,7 @@ class Meter:
             consistent = bool(params.get("ConsistentRead")) and not params.get("IndexName")
             ru, items = read_units(sum(item_size(i) for i in evaluated), consistent), len(evaluated)
             kinds.update(kind_of(i) for i in evaluated)
-        self.add("dynamodb", operation, "+".join(sorted(kinds)) or "-", site, items=items, ru=ru, failed=int(failed))
+        return ru, kinds, items
 
     def _unfiltered(self, operation: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         """The items a Query or Scan evaluated: the same request without its filter and projection."""

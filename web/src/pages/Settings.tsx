@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { api, call } from "../api/client";
 import { ApiError, messageOf } from "../api/errors";
 import { LIVE_MS, keys, useSettings } from "../api/queries";
@@ -7,6 +7,7 @@ import type { AccountSettings, CreatedApiKey, DlqName } from "../api/types";
 import { useSession } from "../auth/useSession";
 import { RoleBadge } from "../components/Badge";
 import { ConfirmButton } from "../components/ConfirmButton";
+import { ShownOnce } from "../components/ShownOnce";
 import { Field } from "../components/Field";
 import { Empty, FormError, LoadError, Loading, Notice } from "../components/feedback";
 import { Page, Section } from "../components/Page";
@@ -211,33 +212,10 @@ function ApiKeys() {
 
 /** The new key, shown once: it is stored as a hash and cannot be shown again. */
 function NewKey({ created, onDone }: { created: CreatedApiKey; onDone: () => void }) {
-  const [copied, setCopied] = useState(false);
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => ref.current?.focus(), []);
   return (
-    <div className="notice notice--success new-key" role="status" tabIndex={-1} ref={ref}>
-      <p>
-        <strong>{created.name}</strong>: copy this key now. It is shown only once.
-      </p>
-      <p className="key-value">
-        <code>{created.key}</code>
-      </p>
-      <div className="actions">
-        <button
-          type="button"
-          className="button button--secondary button--small"
-          onClick={async () => {
-            await navigator.clipboard?.writeText(created.key).catch(() => undefined);
-            setCopied(true);
-          }}
-        >
-          {copied ? "Copied" : "Copy key"}
-        </button>
-        <button type="button" className="button button--primary button--small" onClick={onDone}>
-          I have stored it
-        </button>
-      </div>
-    </div>
+    <ShownOnce value={created.key} copyLabel="Copy key" onDone={onDone}>
+      <strong>{created.name}</strong>: copy this key now. It is shown only once.
+    </ShownOnce>
   );
 }
 

@@ -1,10 +1,11 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { api, call } from "../api/client";
 import { messageOf } from "../api/errors";
 import { keys, useDeliveries, useWebhooks } from "../api/queries";
 import type { CreatedWebhook, WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint, WebhookEventType } from "../api/types";
 import { ConfirmButton } from "../components/ConfirmButton";
+import { ShownOnce } from "../components/ShownOnce";
 import { Choices, Field } from "../components/Field";
 import { Empty, FormError, LoadError, Loading } from "../components/feedback";
 import { Section } from "../components/Page";
@@ -119,37 +120,14 @@ function NewEndpoint({ onCreated }: { onCreated: (made: CreatedWebhook) => void 
 
 /** The endpoint's secret, shown once (at creation, or after a rotation): the API never shows it again. */
 function NewSecret({ created, rotated, onDone }: { created: CreatedWebhook; rotated: boolean; onDone: () => void }) {
-  const [copied, setCopied] = useState(false);
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => ref.current?.focus(), []);
   return (
-    <div className="notice notice--success new-key new-secret" role="status" tabIndex={-1} ref={ref}>
-      <p>
-        {rotated ? "The new signing secret of " : "The signing secret of "}
-        <strong>{created.url}</strong>: copy it now. It is shown only once.
-        {rotated && created.previous_secret_expires_at
-          ? ` The old secret also signs until ${formatDateTime(created.previous_secret_expires_at)}.`
-          : ""}
-      </p>
-      <p className="key-value">
-        <code>{created.secret}</code>
-      </p>
-      <div className="actions">
-        <button
-          type="button"
-          className="button button--secondary button--small"
-          onClick={async () => {
-            await navigator.clipboard?.writeText(created.secret).catch(() => undefined);
-            setCopied(true);
-          }}
-        >
-          {copied ? "Copied" : "Copy secret"}
-        </button>
-        <button type="button" className="button button--primary button--small" onClick={onDone}>
-          I have stored it
-        </button>
-      </div>
-    </div>
+    <ShownOnce value={created.secret} copyLabel="Copy secret" onDone={onDone} className="new-secret">
+      {rotated ? "The new signing secret of " : "The signing secret of "}
+      <strong>{created.url}</strong>: copy it now. It is shown only once.
+      {rotated && created.previous_secret_expires_at
+        ? ` The old secret also signs until ${formatDateTime(created.previous_secret_expires_at)}.`
+        : ""}
+    </ShownOnce>
   );
 }
 
