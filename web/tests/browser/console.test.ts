@@ -157,6 +157,8 @@ describe("a shop owner's first campaign", () => {
 
   test("builds a campaign and watches it run to completion", async () => {
     await page.getByRole("link", { name: "Send in a campaign" }).click();
+    // the template page has a Name field too: wait for the builder before typing
+    await page.getByRole("heading", { name: "New campaign" }).waitFor();
     await page.getByLabel("Name", { exact: true }).fill("Diwali 2026");
     await page.getByLabel("Send from").selectOption({ label: "Front desk — Connected" });
     const tags = page.getByLabel("Tags");
