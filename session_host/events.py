@@ -4,7 +4,7 @@ and everything goes to the events queue for the events function.
 `DriverEventsFor` binds the events of one driver: states go through the supervisor (which keeps the
 per-driver sessions and decides on reconnects), the rest straight to HostEvents.
 
-Receipts go out in batches (session_host.receipt_buffer: about a second's worth per events-queue
+Receipts go out in batches (session_host.receipt_buffer: up to three seconds of them per events-queue
 message, once `start`ed); incoming messages and sender states, rare, one event each.
 """
 
@@ -18,6 +18,7 @@ from session_host.receipt_buffer import ReceiptBuffer
 from wacast.domain.errors import NotFound
 from wacast.domain.events import HostEvent, IncomingEvent, Receipt, ReceiptStatus, SenderStateEvent
 from wacast.domain.governor import AccountSignal
+from wacast.domain.recent_sends import RecentSends
 from wacast.domain.senders import DriverSession, Sender, SenderState, overall_state
 from wacast.observability import logger
 from wacast.ports import EventPublisher, SenderRepository
@@ -31,11 +32,16 @@ class HostEvents:
     """Writes session state to the sender item and publishes what happens on WhatsApp."""
 
     def __init__(
-        self, senders: SenderRepository, publisher: EventPublisher, receipts: ReceiptBuffer | None = None
+        self,
+        senders: SenderRepository,
+        publisher: EventPublisher,
+        receipts: ReceiptBuffer | None = None,
+        recent: RecentSends | None = None,
     ) -> None:
         self.senders = senders
         self.publisher = publisher
         self.receipts = receipts or ReceiptBuffer(publisher)
+        self.recent = recent  # what this host sent: its receipts name their message
         self._lock = threading.Lock()  # one read-modify-write of a sender item at a time
 
     def start(self) -> None:
@@ -99,6 +105,7 @@ class HostEvents:
                 status=status,
                 recipient=recipient,
                 at=at,
+                message_id=self.recent.message_of(sender.id, provider_id) if self.recent is not None else None,
             )
             for provider_id in provider_ids
         )

@@ -27,6 +27,7 @@ from session_host.supervisor import SessionSupervisor, SupervisorPolicy, resume_
 from session_host.timers import ThreadTimers, Timers
 from wacast.bootstrap import SessionHostServices
 from wacast.bootstrap.shared import presets_of
+from wacast.domain.recent_sends import RecentSends
 from wacast.domain.senders import Sender, SenderState
 from wacast.observability import logger
 from wacast.services.delivery import DeliveryConfig, DeliveryService
@@ -64,7 +65,8 @@ class SessionHost:
     ) -> None:
         self.services = services
         self.timers: Timers = timers or ThreadTimers()
-        self.events = HostEvents(services.senders, services.publisher)
+        self.recent = RecentSends()  # the provider ids of this host's sends: its receipts name their messages
+        self.events = HostEvents(services.senders, services.publisher, recent=self.recent)
         self.governor = HostGovernor(
             GovernorService(
                 services.senders, services.campaigns, services.campaign_states, services.campaign_jobs, services.clock
@@ -103,6 +105,7 @@ class SessionHost:
             rng=random.Random(),
             governor=self.governor,
             numbers=NumberChecker(self.chain, lookup_policy_of(settings)),
+            recent=self.recent,
         )
         self.heartbeat = Heartbeat(Path(settings.heartbeat_file))
         self.consumer = OutboxConsumer(

@@ -18,7 +18,7 @@ from wacast.domain.events import Receipt, ReceiptBatchEvent, strongest
 from wacast.observability import logger
 from wacast.ports import EventPublisher
 
-RECEIPT_WINDOW = 1.0  # seconds a receipt may wait for others to share its SQS message
+RECEIPT_WINDOW = 3.0  # seconds a receipt may wait for others to share its SQS message (and its write)
 #: Receipts per event: about 250 bytes each, so an event stays well inside SQS's first 64 KB (billed as one).
 MAX_RECEIPTS = 100
 MAX_PENDING = 10_000  # receipts held while the events queue refuses them, before the oldest are dropped

@@ -93,7 +93,7 @@ class InMemoryMessages:
             self._count(message, counter_delta(None, message.status))
             return True
 
-    def get(self, message_id: str) -> Message | None:
+    def get(self, message_id: str, *, consistent: bool = True) -> Message | None:
         item = self.items.get(message_id)
         return item.model_copy(deep=True) if item else None
 
@@ -118,15 +118,6 @@ class InMemoryMessages:
             updated.history = [*current.history, StatusChange(status=new, at=now, detail=detail)]
             self.items[message.id] = updated
             self._count(message, counter_delta(message.status, new))
-            return updated.model_copy(deep=True)
-
-    def mark_driver_called(self, message: Message, now: datetime) -> Message:
-        with self._lock:
-            current = self.items[message.id]
-            if current.version != message.version or current.lease_owner != message.lease_owner:
-                raise StaleState("the message changed meanwhile")
-            updated = current.model_copy(update={"driver_called_at": now, "version": current.version + 1})
-            self.items[message.id] = updated
             return updated.model_copy(deep=True)
 
     def find_by_provider_id(self, sender_id: str, provider_message_id: str) -> Message | None:

@@ -38,8 +38,7 @@ def queued(services: Services, message_id: str = "m1", phone: str = "+9198765432
 
 def sent_message(services: Services, status: MessageStatus = S.SENT, provider_id: str = "P1") -> Message:
     message = queued(services)
-    m = services.messages.transition(message, S.SENDING, NOW, changes={"lease_owner": "w"})
-    m = services.messages.mark_driver_called(m, NOW)
+    m = services.messages.transition(message, S.SENDING, NOW, changes={"lease_owner": "w", "driver_called_at": NOW})
     if status is S.SENT:
         return services.messages.transition(m, S.SENT, NOW, changes={"provider_message_id": provider_id})
     return services.messages.transition(m, status, NOW)
@@ -88,10 +87,12 @@ def test_a_receipt_waiting_for_its_send_fails_its_record_only(services: Services
     # given a send in flight (live lease) to the recipient, and a sent message to someone else
     sent_message(services)
     live = queued(services, "m2", phone="+14155550100")
-    claimed = services.messages.transition(
-        live, S.SENDING, NOW, changes={"lease_owner": "w", "lease_expires_at": NOW + timedelta(minutes=5)}
+    services.messages.transition(
+        live,
+        S.SENDING,
+        NOW,
+        changes={"lease_owner": "w", "lease_expires_at": NOW + timedelta(minutes=5), "driver_called_at": NOW},
     )
-    services.messages.mark_driver_called(claimed, NOW)
     stray = {**receipt("DELIVERED", "TYPED-ON-THE-PHONE"), "recipient": "+14155550100"}
     event = sqs_event("sqs_receipt.json", stray, receipt("READ"))
     # when

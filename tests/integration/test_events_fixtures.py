@@ -379,13 +379,14 @@ def message_of(services: Services, body: dict[str, Any], phone: str = "+91987654
         history=[StatusChange(status=S.QUEUED, at=now)],
     )
     services.messages.create(message)
-    return services.messages.transition(message, S.SENDING, now, changes={"lease_owner": "host-test"})
+    return services.messages.transition(
+        message, S.SENDING, now, changes={"lease_owner": "host-test", "driver_called_at": now}
+    )
 
 
 def receipt(case: Case) -> None:
     body = case.body()
     sending = message_of(case.services, body, body["recipient"])
-    sending = case.services.messages.mark_driver_called(sending, datetime.now(UTC))
     (provider_id,) = body["provider_message_ids"]
     sent = case.services.messages.transition(
         sending, S.SENT, datetime.now(UTC), changes={"provider_message_id": provider_id}
@@ -399,9 +400,7 @@ def receipt_batch(case: Case) -> None:
     receipts = case.body()["receipts"]
     for i, r in enumerate(receipts):  # a message sent to each, with the provider id WhatsApp gave it
         body = {"message_id": f"m_fixture_{i}", "account_id": r["account_id"], "sender_id": r["sender_id"]}
-        sending = case.services.messages.mark_driver_called(
-            message_of(case.services, body, r["recipient"]), datetime.now(UTC)
-        )
+        sending = message_of(case.services, body, r["recipient"])
         case.services.messages.transition(
             sending, S.SENT, datetime.now(UTC), changes={"provider_message_id": r["provider_message_id"]}
         )
@@ -434,7 +433,7 @@ def outbox_dead(case: Case) -> None:
     body = case.body()
     sending = message_of(case.services, body)
     waiting = case.services.messages.transition(
-        sending, S.RETRYING, datetime.now(UTC), changes={"last_error": "network: reset"}
+        sending, S.RETRYING, datetime.now(UTC), changes={"last_error": "network: reset", "driver_called_at": None}
     )
     assert body == OutboxMessage.of(waiting).model_dump()  # what the API and the dispatcher put on the outbox
     assert case.invoke(from_queue(case.event, case.roots.dlq.settings.outbox_dlq_arn)) == NO_FAILURES

@@ -66,9 +66,11 @@ def test_the_full_path_keeps_history_lease_and_lookups(services: Services) -> No
     m = services.messages.get("m1")
     assert m is not None
     m = services.messages.transition(
-        m, S.SENDING, NOW, changes={"lease_owner": "w1", "lease_expires_at": NOW + timedelta(seconds=60)}
+        m,
+        S.SENDING,
+        NOW,
+        changes={"lease_owner": "w1", "lease_expires_at": NOW + timedelta(seconds=60), "driver_called_at": NOW},
     )
-    m = services.messages.mark_driver_called(m, NOW)
     m = services.messages.transition(
         m,
         S.SENT,
@@ -88,9 +90,11 @@ def test_unproven_sends_are_found_by_recipient_until_settled(services: Services)
     services.messages.create(new_message())
     m = services.messages.get("m1")
     assert m is not None
-    m = services.messages.transition(m, S.SENDING, NOW, changes={"lease_owner": "w1"})
-    assert services.messages.find_unproven_to("a1", "s1", "+919876543210") == []  # the driver was not called
-    m = services.messages.mark_driver_called(m, NOW)
+    # a claim without driver_called_at (written before the claim recorded it): the driver was not called
+    claimed = services.messages.transition(m, S.SENDING, NOW, changes={"lease_owner": "w1"})
+    assert services.messages.find_unproven_to("a1", "s1", "+919876543210") == []
+    retrying = services.messages.transition(claimed, S.RETRYING, NOW, changes={"lease_owner": None})
+    m = services.messages.transition(retrying, S.SENDING, NOW, changes={"lease_owner": "w1", "driver_called_at": NOW})
     assert [x.id for x in services.messages.find_unproven_to("a1", "s1", "+919876543210")] == ["m1"]
     m = services.messages.transition(m, S.UNKNOWN, NOW, detail="timeout")
     assert [x.id for x in services.messages.find_unproven_to("a1", "s1", "+919876543210")] == ["m1"]

@@ -190,13 +190,16 @@ def test_a_dead_workers_claim_without_a_driver_call_is_claimed_again() -> None:
 def test_a_dead_workers_claim_after_the_driver_call_becomes_unknown() -> None:
     world = World()
     message = world.queue()
-    claimed = world.messages.transition(
+    world.messages.transition(
         message,
         S.SENDING,
         world.clock.now(),
-        changes={"lease_owner": "dead", "lease_expires_at": world.clock.now() + timedelta(seconds=60)},
+        changes={
+            "lease_owner": "dead",
+            "lease_expires_at": world.clock.now() + timedelta(seconds=60),
+            "driver_called_at": world.clock.now(),
+        },
     )
-    world.messages.mark_driver_called(claimed, world.clock.now())
     world.clock.advance(61)
     assert world.handle("m1").act is Act.ACK
     assert world.status() is S.UNKNOWN and world.sends == 0

@@ -48,9 +48,11 @@ def setup(status: MessageStatus) -> tuple[EventsService, InMemoryMessages]:
     messages = InMemoryMessages()
     m = queued(messages)
     m = messages.transition(
-        m, S.SENDING, T0, changes={"lease_owner": "h", "lease_expires_at": T0 + timedelta(seconds=90)}
+        m,
+        S.SENDING,
+        T0,
+        changes={"lease_owner": "h", "lease_expires_at": T0 + timedelta(seconds=90), "driver_called_at": T0},
     )
-    m = messages.mark_driver_called(m, T0)
     if status is S.SENT:
         messages.transition(m, S.SENT, T0, changes={"provider_message_id": "P1"})
     elif status is S.UNKNOWN:

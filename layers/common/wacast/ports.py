@@ -111,7 +111,10 @@ class MessageRepository(Protocol):
         message: True if written now, False if it already existed (a re-dispatch)."""
         ...
 
-    def get(self, message_id: str) -> Message | None: ...
+    def get(self, message_id: str, *, consistent: bool = True) -> Message | None:
+        """The message; `consistent=False` reads at half the cost and may miss the newest write (use it only
+        where every write that follows is conditional on what was read)."""
+        ...
 
     def list_by_campaign(
         self, campaign_id: str, *, status: MessageStatus | None = None, cursor: str | None = None, limit: int = 100
@@ -131,10 +134,6 @@ class MessageRepository(Protocol):
         """Move `message` from the status it was read in to `new`, conditionally on nothing having
         changed since it was read (status, lease). Applies `changes` (field -> value) in the same
         write and moves the campaign counters atomically. Raises StaleState if the condition fails."""
-        ...
-
-    def mark_driver_called(self, message: Message, now: datetime) -> Message:
-        """Record, under the caller's lease, that the driver is about to be called."""
         ...
 
     def find_by_provider_id(self, sender_id: str, provider_message_id: str) -> Message | None: ...

@@ -56,6 +56,8 @@ class Receipt(BaseModel):
     status: ReceiptStatus
     recipient: str | None = None
     at: datetime
+    #: The message, when the host that sent it still remembers (wacast.domain.recent_sends): read directly.
+    message_id: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -87,6 +89,8 @@ def strongest(receipts: Iterable[Receipt]) -> dict[tuple[str, str], Receipt]:
         kept, other = (receipt, held) if receipt.supersedes(held) else (held, receipt)
         if kept.recipient is None and other.recipient is not None:
             kept = kept.model_copy(update={"recipient": other.recipient})
+        if kept.message_id is None and other.message_id is not None:
+            kept = kept.model_copy(update={"message_id": other.message_id})
         best[receipt.key] = kept
     return best
 

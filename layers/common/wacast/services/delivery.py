@@ -1,9 +1,11 @@
 """The send path of one outbox message, run by the session host: claim, send, record one outcome.
 
 It follows the state machine in wacast.domain.messages exactly:
-- the claim (QUEUED|RETRYING -> SENDING, with a lease) is written immediately before the driver call,
-  and `driver_called_at` is written between the two, so a dead worker's claim tells whether the
-  driver may have been reached (-> UNKNOWN) or certainly was not (-> claim again);
+- every check that can hold a message back (campaign, opt-out, sender, pacing) comes first; then one
+  write claims it (QUEUED|RETRYING -> SENDING, with a lease) and records `driver_called_at`, and the
+  driver is called right after: a dead worker's claim means the driver may have been reached
+  (-> UNKNOWN, never re-sent); a claim without `driver_called_at` (written before this rule) is
+  claimed again;
 - deferrals (pacing, a disconnected sender, a paused campaign) never count as attempts;
 - a settled message that is delivered again is acknowledged and dropped.
 The service decides; the consumer applies the returned Disposition to SQS.
@@ -26,6 +28,7 @@ from wacast.domain.messages import SETTLED, Message, MessageStatus, retry_delay_
 from wacast.domain.outbox import OutboxMessage
 from wacast.domain.outcomes import OutcomeKind, SendCode, SendOutcome
 from wacast.domain.pacing import PresetGaps, gap_bounds_ms
+from wacast.domain.recent_sends import RecentSends
 from wacast.domain.senders import Sender
 from wacast.observability import logger
 from wacast.ports import (
@@ -66,6 +69,9 @@ INLINE_WAIT_LIMIT = 15.0  # a pacing wait up to this long is slept in the host; 
 
 #: How long the host trusts a sender it read (its pacing, its drivers): a change applies within this.
 SENDER_TTL = timedelta(seconds=5)
+#: How long the host trusts a campaign's status it read: a pause or a cancel stops its sends within this.
+#: (One read per campaign per second instead of one per message; the item is read whole, whatever it holds.)
+CAMPAIGN_STATUS_TTL = timedelta(seconds=1)
 
 
 @dataclass
@@ -95,6 +101,7 @@ class DeliveryService:
         rng: random.Random | None = None,
         governor: SendGovernor | None = None,
         numbers: NumberCheck | None = None,
+        recent: RecentSends | None = None,
     ) -> None:
         self.messages = messages
         self.senders = senders
@@ -107,17 +114,29 @@ class DeliveryService:
         self.rng = rng or random.Random()
         self.governor = governor
         self.numbers = numbers
+        self.recent = recent  # what this host sent, for its receipts (session_host/events.py)
         self._ended: dict[str, datetime] = {}  # sender id -> when its last driver call ended
         self._senders: dict[str, tuple[datetime, Sender | None]] = {}  # sender id -> (read at, sender)
+        self._statuses: dict[str, tuple[datetime, CampaignStatus | None]] = {}  # campaign id -> (read at, status)
 
     def handle(self, body: OutboxMessage) -> Disposition:
-        message = self.messages.get(body.message_id)
+        # An eventually consistent read (half the cost): every write below is conditional on the version it
+        # read, so a stale read can only fail a write (StaleState), never win one; then it is read again,
+        # consistently. A message too new for this read is read again too, before it could be dropped.
+        message = self.messages.get(body.message_id, consistent=False) or self.messages.get(body.message_id)
         if message is None:
             logger.warning("outbox message for an unknown message id", body=body.model_dump())
             return ACK
         with obs.log_keys(message_id=message.id, campaign_id=message.campaign_id):  # this lane's lines only
             try:
                 return self._deliver(message)
+            except StaleState:
+                fresh = self.messages.get(message.id)
+                if fresh is None or fresh.version == message.version:
+                    logger.info("message changed meanwhile; re-checking")
+                    return Disposition(Act.WAIT, 5, "changed meanwhile")
+            try:
+                return self._deliver(fresh)  # what we read was stale: once more, on the current item
             except StaleState:
                 # Someone changed the message between our read and our write: look again shortly.
                 logger.info("message changed meanwhile; re-checking")
@@ -171,15 +190,16 @@ class DeliveryService:
         if message.lease_expires_at is not None and message.lease_expires_at > now:
             return Disposition(Act.WAIT, max(1, int((message.lease_expires_at - now).total_seconds()) + 1), "leased")
         if message.driver_called_at is not None:
-            self._settle(message, S.UNKNOWN, "the worker stopped during the driver call")
+            self._settle(message, S.UNKNOWN, "the worker stopped between its claim and the outcome")
             obs.emit(obs.MESSAGES_UNKNOWN)
             return ACK
         return None  # the worker died before calling the driver: nothing reached WhatsApp, claim again
 
     def _gatekeep(self, message: Message) -> Disposition | None:
-        """Campaign state and opt-out: checked right before the claim, so they are current."""
+        """Campaign state (read at most every CAMPAIGN_STATUS_TTL) and opt-out (read each time): checked right
+        before the claim."""
         if message.campaign_id is not None:
-            status = self.campaigns.status_of(message.account_id, message.campaign_id)
+            status = self._campaign_status(message.account_id, message.campaign_id)
             if status == CampaignStatus.PAUSED:
                 return self._park(message)
             if status is None or status == CampaignStatus.CANCELLED:
@@ -190,9 +210,20 @@ class DeliveryService:
             return ACK
         return None
 
+    def _campaign_status(self, account_id: str, campaign_id: str) -> CampaignStatus | None:
+        now = self.clock.now()
+        cached = self._statuses.get(campaign_id)
+        if cached is not None and now - cached[0] < CAMPAIGN_STATUS_TTL:
+            return cached[1]
+        if len(self._statuses) > 10_000:  # bounded: the campaigns of the last second are what matter
+            self._statuses.clear()
+        status = self.campaigns.status_of(account_id, campaign_id)
+        self._statuses[campaign_id] = (now, status)
+        return status
+
     def _sender(self, message: Message) -> Sender | None:
         """The message's sender, read at most every SENDER_TTL seconds per sender (its configuration
-        changes rarely; the claim, the opt-out and the campaign status are always read fresh)."""
+        changes rarely; the claim and the opt-out are always read fresh)."""
         now = self.clock.now()
         cached = self._senders.get(message.sender_id)
         if cached is not None and now - cached[0] < SENDER_TTL:
@@ -220,6 +251,8 @@ class DeliveryService:
 
     def _send(self, message: Message, sender: Sender) -> Disposition:
         now = self.clock.now()
+        # One write claims the message and records that the driver is called next: nothing that can fail
+        # stands between the two, so a worker that dies after this write may have reached WhatsApp (UNKNOWN).
         claimed = self.messages.transition(
             message,
             S.SENDING,
@@ -228,10 +261,9 @@ class DeliveryService:
             changes={
                 "lease_owner": self.config.host_id,
                 "lease_expires_at": now + timedelta(seconds=self.config.lease_seconds),
-                "driver_called_at": None,
+                "driver_called_at": now,
             },
         )
-        claimed = self.messages.mark_driver_called(claimed, self.clock.now())
         started = self.clock.now()
         try:
             # a fallback attempt is another write to WhatsApp from the same number: it needs its own slot
@@ -283,6 +315,8 @@ class DeliveryService:
                 fallback_used=outcome.fallback_used,
                 **lease_cleared,
             )
+            if self.recent is not None and outcome.provider_message_id:  # after the write: a receipt naming
+                self.recent.remember(message.sender_id, outcome.provider_message_id, message.id)  # it finds it SENT
             obs.emit(obs.MESSAGES_SENT, Driver=outcome.driver)
             obs.emit(obs.SEND_LATENCY, latency_ms, "Milliseconds")
             if outcome.fallback_used:

@@ -95,10 +95,21 @@ class EventsService:
     def apply_receipt(self, receipt: Receipt) -> bool:
         """Move one message forward to DELIVERED/READ, in one write. Out-of-order receipts never move one
         back. Returns True when it moved."""
-        message = self.messages.find_by_provider_id(receipt.sender_id, receipt.provider_message_id)
+        message = self._message_of(receipt)
         if message is None and receipt.recipient:
             message = self._prove_send(receipt)
         return message is not None and self._advance(message, MessageStatus(receipt.status), receipt.at)
+
+    def _message_of(self, receipt: Receipt) -> Message | None:
+        """The receipt's message: read directly when the host named it (an eventually consistent read, then a
+        consistent one if that was stale: the message must show the receipt's provider id), else found by
+        its provider id (gsi5)."""
+        if receipt.message_id is not None:
+            for consistent in (False, True):
+                message = self.messages.get(receipt.message_id, consistent=consistent)
+                if message is not None and _is_about(receipt, message):
+                    return message
+        return self.messages.find_by_provider_id(receipt.sender_id, receipt.provider_message_id)
 
     def on_incoming(self, event: IncomingEvent) -> bool:
         """An incoming message is stored as a reply; a stop keyword also opts its writer out (and marks their
@@ -164,6 +175,14 @@ class EventsService:
             _count(message.status, target)
             return True
         raise StaleState("the message kept changing", details={"message_id": message.id})
+
+
+def _is_about(receipt: Receipt, message: Message) -> bool:
+    return (
+        message.account_id == receipt.account_id
+        and message.sender_id == receipt.sender_id
+        and message.provider_message_id == receipt.provider_message_id
+    )
 
 
 def _count(old: MessageStatus, new: MessageStatus) -> None:

@@ -271,9 +271,9 @@ class DynamoMessageRepository:
                 by_id[model.id] = to_domain(model)
         return [by_id[i] for i in ids if i in by_id]
 
-    def get(self, message_id: str) -> Message | None:
+    def get(self, message_id: str, *, consistent: bool = True) -> Message | None:
         try:
-            return to_domain(MessageModel.get(*message_key(message_id), consistent_read=True))
+            return to_domain(MessageModel.get(*message_key(message_id), consistent_read=consistent))
         except MessageModel.DoesNotExist:
             return None
 
@@ -302,21 +302,15 @@ class DynamoMessageRepository:
         self._write(message, actions, condition)
         return updated
 
-    def mark_driver_called(self, message: Message, now: datetime) -> Message:
-        if message.status is not MessageStatus.SENDING or message.lease_owner is None:
-            raise StaleState("only a claimed message can be marked as handed to the driver")
-        actions: list[Action] = [
-            MessageModel.driver_called_at.set(now),
-            MessageModel.updated_at.set(now),
-            MessageModel.version.set(message.version + 1),
-        ]
-        condition = (MessageModel.version == message.version) & (MessageModel.lease_owner == message.lease_owner)
-        self._write(message, actions, condition)
-        return message.model_copy(update={"driver_called_at": now, "updated_at": now, "version": message.version + 1})
-
     def find_by_provider_id(self, sender_id: str, provider_message_id: str) -> Message | None:
         for model in MessageModel.by_provider_id.query(provider_key(sender_id, provider_message_id), limit=1):
-            return self.get(model.pk.removeprefix("MSG#"))  # keys only, and eventually consistent: read the item
+            # keys only: read the item, eventually consistent first (half the cost); the index shows a write
+            # the item's replica may not, so a read without the provider id is made again, consistently
+            message_id = model.pk.removeprefix("MSG#")
+            message = self.get(message_id, consistent=False)
+            if message is None or message.provider_message_id != provider_message_id:
+                message = self.get(message_id)
+            return message
         return None
 
     def find_unproven_to(self, account_id: str, sender_id: str, phone: str) -> list[Message]:

@@ -1,0 +1,41 @@
+"""The messages a session host sent lately, by (sender, provider id): a receipt the host publishes names its
+message, so the events function reads that message directly instead of looking the provider id up in the
+table's gsi5 (an index query and a consistent read more per receipt).
+
+Held in the host's memory and bounded: the oldest entries go first. A receipt for a send the host no longer
+remembers (an old message, a restarted host) carries no message id and is looked up by provider id as before.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+#: Entries kept: at the safe pacing (a send every 30-60 s) about two weeks of one sender's sends, ~10 MB.
+RECENT_SENDS = 50_000
+
+
+class RecentSends:
+    """A bounded, thread-safe map (sender id, provider id) -> message id, oldest evicted first."""
+
+    def __init__(self, capacity: int = RECENT_SENDS) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be at least 1")
+        self.capacity = capacity
+        self._ids: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember(self, sender_id: str, provider_id: str, message_id: str) -> None:
+        with self._lock:
+            self._ids[(sender_id, provider_id)] = message_id
+            self._ids.move_to_end((sender_id, provider_id))
+            while len(self._ids) > self.capacity:
+                self._ids.popitem(last=False)
+
+    def message_of(self, sender_id: str, provider_id: str) -> str | None:
+        with self._lock:
+            return self._ids.get((sender_id, provider_id))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._ids)

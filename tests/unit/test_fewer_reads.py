@@ -1,0 +1,207 @@
+"""The host and the events function read less (issue 12), and no guarantee moves: the host reads a message
+eventually consistently and falls back to a consistent read whenever that could matter; a campaign's status
+is trusted for CAMPAIGN_STATUS_TTL; a receipt names the message its host sent, and the events function reads
+that message instead of looking its provider id up."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tests.fakes import InMemoryAccounts, InMemoryCampaignStates, InMemoryMessages, InMemoryOptOuts
+from tests.unit.test_delivery_service import World
+from wacast.domain.events import Receipt, strongest
+from wacast.domain.messages import Message, MessageStatus, StatusChange
+from wacast.domain.recent_sends import RecentSends
+from wacast.services.delivery import CAMPAIGN_STATUS_TTL, Act
+from wacast.services.events import EventsService
+
+S = MessageStatus
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+class LaggingMessages(InMemoryMessages):
+    """An eventually consistent read that has not seen the newest write yet: it returns `lag` versions
+    back (or nothing for an item that new); consistent reads see everything. Counts the reads of each kind."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history_of: dict[str, list[Message]] = {}
+        self.lag = 0
+        self.reads = {True: 0, False: 0}
+        self.lookups = 0
+
+    def create(self, message: Message) -> bool:
+        self.history_of.setdefault(message.id, []).append(message.model_copy(deep=True))
+        return super().create(message)
+
+    def transition(self, message: Message, new: MessageStatus, now: datetime, **kwargs: Any) -> Message:
+        moved = super().transition(message, new, now, **kwargs)
+        self.history_of.setdefault(message.id, []).append(moved.model_copy(deep=True))
+        return moved
+
+    def get(self, message_id: str, *, consistent: bool = True) -> Message | None:
+        self.reads[consistent] += 1
+        if consistent or self.lag == 0:
+            return super().get(message_id)
+        versions = self.history_of.get(message_id, [])
+        if len(versions) <= self.lag:
+            return None
+        return versions[-1 - self.lag].model_copy(deep=True)
+
+    def find_by_provider_id(self, sender_id: str, provider_message_id: str) -> Message | None:
+        self.lookups += 1
+        return super().find_by_provider_id(sender_id, provider_message_id)
+
+
+def lagging_world() -> tuple[World, LaggingMessages]:
+    world = World()
+    messages = LaggingMessages()
+    world.messages = messages
+    world.service.messages = messages
+    return world, messages
+
+
+def test_the_host_reads_a_message_eventually_consistently_when_that_is_current() -> None:
+    world, messages = lagging_world()
+    world.queue()
+    assert world.handle().act is Act.ACK
+    assert messages.reads == {False: 1, True: 0}
+    assert world.status() is S.SENT and world.sends == 1
+
+
+def test_a_message_too_new_for_an_eventually_consistent_read_is_read_again_not_dropped() -> None:
+    world, messages = lagging_world()
+    messages.lag = 1  # the dispatcher's put is not visible yet to an eventually consistent read
+    world.queue()
+    assert world.handle().act is Act.ACK
+    assert messages.reads == {False: 1, True: 1}
+    assert world.status() is S.SENT and world.sends == 1
+
+
+def test_a_stale_read_never_sends_a_settled_message_again() -> None:
+    # the message was sent by another worker; this one reads an old version (QUEUED) of it
+    world, messages = lagging_world()
+    world.queue()
+    assert world.handle().act is Act.ACK and world.sends == 1
+    messages.lag = 2  # versions: QUEUED, SENDING, SENT: the read shows QUEUED
+    assert world.handle().act is Act.ACK
+    assert world.sends == 1 and world.status() is S.SENT  # the claim failed on the version; the re-read said SENT
+
+
+def test_a_campaign_pause_stops_its_sends_within_the_status_ttl() -> None:
+    world = World()
+    world.campaigns.statuses["c1"] = "running"
+    world.queue("m1", campaign="c1")
+    world.queue("m2", campaign="c1", phone="+919876543211")
+    world.queue("m3", campaign="c1", phone="+919876543212")
+    assert world.handle("m1").act is Act.ACK and world.status("m1") is S.SENT
+    world.campaigns.statuses["c1"] = "paused"
+    reads = CountingStates(world.campaigns)
+    world.service.campaigns = reads  # type: ignore[assignment]
+    world.handle("m2")  # within the TTL: the status read a moment ago still holds
+    assert reads.calls == 0
+    world.clock.advance(CAMPAIGN_STATUS_TTL.total_seconds())
+    assert world.handle("m3").act is Act.ACK
+    assert reads.calls == 1 and world.status("m3") is S.QUEUED  # parked: the pause is seen
+    assert world.sends <= 2
+
+
+class CountingStates:
+    def __init__(self, inner: InMemoryCampaignStates) -> None:
+        self.inner, self.calls = inner, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def status_of(self, account_id: str, campaign_id: str) -> Any:
+        self.calls += 1
+        return self.inner.status_of(account_id, campaign_id)
+
+
+def test_the_host_remembers_its_sends_for_their_receipts() -> None:
+    world = World()
+    recent = RecentSends()
+    world.service.recent = recent
+    world.queue()
+    world.handle()
+    message = world.messages.get("m1")
+    assert message is not None and message.provider_message_id
+    assert recent.message_of("s1", message.provider_message_id) == "m1"
+    assert recent.message_of("s2", message.provider_message_id) is None
+
+
+def test_recent_sends_forget_the_oldest_first() -> None:
+    recent = RecentSends(capacity=2)
+    recent.remember("s1", "P1", "m1")
+    recent.remember("s1", "P2", "m2")
+    recent.remember("s1", "P1", "m1")  # touched again: now the newest
+    recent.remember("s1", "P3", "m3")
+    assert [recent.message_of("s1", p) for p in ("P1", "P2", "P3")] == ["m1", None, "m3"]
+    assert len(recent) == 2
+
+
+def sent(messages: InMemoryMessages, message_id: str, provider_id: str) -> Message:
+    m = Message(
+        id=message_id,
+        account_id="a1",
+        sender_id="s1",
+        phone="+919876543210",
+        body="hi",
+        created_at=T0,
+        updated_at=T0,
+        history=[StatusChange(status=S.QUEUED, at=T0)],
+    )
+    messages.create(m)
+    m = messages.transition(m, S.SENDING, T0, changes={"lease_owner": "h", "driver_called_at": T0})
+    return messages.transition(m, S.SENT, T0, changes={"provider_message_id": provider_id, "lease_owner": None})
+
+
+def events_over(messages: InMemoryMessages) -> EventsService:
+    return EventsService(messages, InMemoryOptOuts(), InMemoryAccounts(), InMemoryCampaignStates())  # type: ignore[arg-type]
+
+
+def receipt(provider_id: str, status: str = "DELIVERED", message_id: str | None = None) -> Receipt:
+    return Receipt(
+        account_id="a1", sender_id="s1", provider_message_id=provider_id, status=status, at=T0, message_id=message_id
+    )  # type: ignore[arg-type]
+
+
+def test_a_receipt_that_names_its_message_is_applied_without_a_lookup() -> None:
+    messages = LaggingMessages()
+    sent(messages, "m1", "P1")
+    assert events_over(messages).apply_receipt(receipt("P1", message_id="m1"))
+    assert messages.lookups == 0 and messages.reads == {False: 1, True: 0}
+    assert (messages.get("m1") or sent).status is S.DELIVERED  # type: ignore[union-attr]
+
+
+def test_a_stale_read_of_a_named_message_is_made_again_consistently() -> None:
+    messages = LaggingMessages()
+    sent(messages, "m1", "P1")
+    messages.lag = 1  # the read shows it SENDING, without the provider id yet
+    assert events_over(messages).apply_receipt(receipt("P1", message_id="m1"))
+    assert messages.lookups == 0 and messages.reads[True] >= 1
+    messages.lag = 0
+    found = messages.get("m1")
+    assert found is not None and found.status is S.DELIVERED
+
+
+def test_a_receipt_naming_the_wrong_message_falls_back_to_the_provider_id() -> None:
+    messages = LaggingMessages()
+    sent(messages, "m1", "P1")
+    sent(messages, "m2", "P2")
+    assert events_over(messages).apply_receipt(receipt("P2", "READ", message_id="m1"))
+    assert messages.lookups == 1
+    m1, m2 = messages.get("m1"), messages.get("m2")
+    assert m1 is not None and m1.status is S.SENT  # never moved by a receipt about another message
+    assert m2 is not None and m2.status is S.READ
+
+
+def test_merging_receipts_keeps_the_message_id() -> None:
+    merged = strongest([receipt("P1", "DELIVERED", message_id="m1"), receipt("P1", "READ")])
+    (only,) = merged.values()
+    assert only.status == "READ" and only.message_id == "m1"
+
+
+def test_the_status_ttl_is_short() -> None:
+    assert CAMPAIGN_STATUS_TTL <= timedelta(seconds=1)
