@@ -69,9 +69,6 @@ INLINE_WAIT_LIMIT = 15.0  # a pacing wait up to this long is slept in the host; 
 
 #: How long the host trusts a sender it read (its pacing, its drivers): a change applies within this.
 SENDER_TTL = timedelta(seconds=5)
-#: How long the host trusts a campaign's status it read: a pause or a cancel stops its sends within this.
-#: (One read per campaign per second instead of one per message; the item is read whole, whatever it holds.)
-CAMPAIGN_STATUS_TTL = timedelta(seconds=1)
 
 
 @dataclass
@@ -117,7 +114,6 @@ class DeliveryService:
         self.recent = recent  # what this host sent, for its receipts (session_host/events.py)
         self._ended: dict[str, datetime] = {}  # sender id -> when its last driver call ended
         self._senders: dict[str, tuple[datetime, Sender | None]] = {}  # sender id -> (read at, sender)
-        self._statuses: dict[str, tuple[datetime, CampaignStatus | None]] = {}  # campaign id -> (read at, status)
 
     def handle(self, body: OutboxMessage) -> Disposition:
         # An eventually consistent read (half the cost): every write below is conditional on the version it
@@ -196,10 +192,10 @@ class DeliveryService:
         return None  # the worker died before calling the driver: nothing reached WhatsApp, claim again
 
     def _gatekeep(self, message: Message) -> Disposition | None:
-        """Campaign state (read at most every CAMPAIGN_STATUS_TTL) and opt-out (read each time): checked right
-        before the claim."""
+        """Campaign state and opt-out: read for each message right before the claim, so a pause, a cancel or
+        an opt-out stops the very next send (a cache here would save a read unit and let sends through)."""
         if message.campaign_id is not None:
-            status = self._campaign_status(message.account_id, message.campaign_id)
+            status = self.campaigns.status_of(message.account_id, message.campaign_id)
             if status == CampaignStatus.PAUSED:
                 return self._park(message)
             if status is None or status == CampaignStatus.CANCELLED:
@@ -209,17 +205,6 @@ class DeliveryService:
             self._settle(message, S.SKIPPED, "opted out")
             return ACK
         return None
-
-    def _campaign_status(self, account_id: str, campaign_id: str) -> CampaignStatus | None:
-        now = self.clock.now()
-        cached = self._statuses.get(campaign_id)
-        if cached is not None and now - cached[0] < CAMPAIGN_STATUS_TTL:
-            return cached[1]
-        if len(self._statuses) > 10_000:  # bounded: the campaigns of the last second are what matter
-            self._statuses.clear()
-        status = self.campaigns.status_of(account_id, campaign_id)
-        self._statuses[campaign_id] = (now, status)
-        return status
 
     def _sender(self, message: Message) -> Sender | None:
         """The message's sender, read at most every SENDER_TTL seconds per sender (its configuration
