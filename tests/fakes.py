@@ -7,7 +7,7 @@ import itertools
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -120,22 +120,12 @@ class InMemoryMessages:
             self._count(message, counter_delta(message.status, new))
             return updated.model_copy(deep=True)
 
-    def find_by_provider_id(self, sender_id: str, provider_message_id: str) -> Message | None:
-        for item in self.items.values():
-            if item.sender_id == sender_id and item.provider_message_id == provider_message_id:
-                return item.model_copy(deep=True)
-        return None
-
-    def find_unproven_to(self, account_id: str, sender_id: str, phone: str) -> list[Message]:
-        return [
-            m.model_copy(deep=True)
-            for m in self.items.values()
-            if m.account_id == account_id
-            and m.sender_id == sender_id
-            and m.phone == phone
-            and m.status in (MessageStatus.SENDING, MessageStatus.UNKNOWN)
-            and m.driver_called_at is not None
+    def sends_to(self, account_id: str, sender_id: str, phone: str) -> Iterator[Message]:
+        mine = [
+            m for m in self.items.values() if (m.account_id, m.sender_id, m.phone) == (account_id, sender_id, phone)
         ]
+        for m in sorted(mine, key=lambda m: m.created_at, reverse=True)[:50]:
+            yield m.model_copy(deep=True)
 
     def _count(self, message: Message, delta: Mapping[str, int]) -> None:
         group = message.campaign_id or f"direct:{message.account_id}"

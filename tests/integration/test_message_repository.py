@@ -9,6 +9,7 @@ import pytest
 from tests.integration.services import Services
 from wacast.adapters.dynamo.campaigns import CampaignCountersModel, campaign_key
 from wacast.domain.errors import StaleState
+from wacast.domain.events import IncomingEvent
 from wacast.domain.messages import Message, MessageStatus, StatusChange
 
 S = MessageStatus
@@ -82,24 +83,22 @@ def test_the_full_path_keeps_history_lease_and_lookups(services: Services) -> No
     assert stored == m
     assert stored is not None and stored.lease_owner is None and stored.driver_called_at == NOW
     assert [h.status for h in stored.history] == [S.QUEUED, S.SENDING, S.SENT]
-    found = services.messages.find_by_provider_id("s1", "3EB0X")
-    assert found is not None and found.id == "m1"
+    found = [x for x in services.messages.sends_to("a1", "s1", "+919876543210") if x.provider_message_id == "3EB0X"]
+    assert [x.id for x in found] == ["m1"]
+    assert list(services.messages.sends_to("a1", "s2", "+919876543210")) == []  # another sender's sends only
+    assert list(services.messages.sends_to("a2", "s1", "+919876543210")) == []  # another account's
 
 
-def test_unproven_sends_are_found_by_recipient_until_settled(services: Services) -> None:
-    services.messages.create(new_message())
-    m = services.messages.get("m1")
-    assert m is not None
-    # a claim without driver_called_at (written before the claim recorded it): the driver was not called
-    claimed = services.messages.transition(m, S.SENDING, NOW, changes={"lease_owner": "w1"})
-    assert services.messages.find_unproven_to("a1", "s1", "+919876543210") == []
-    retrying = services.messages.transition(claimed, S.RETRYING, NOW, changes={"lease_owner": None})
-    m = services.messages.transition(retrying, S.SENDING, NOW, changes={"lease_owner": "w1", "driver_called_at": NOW})
-    assert [x.id for x in services.messages.find_unproven_to("a1", "s1", "+919876543210")] == ["m1"]
-    m = services.messages.transition(m, S.UNKNOWN, NOW, detail="timeout")
-    assert [x.id for x in services.messages.find_unproven_to("a1", "s1", "+919876543210")] == ["m1"]
-    services.messages.transition(m, S.SENT, NOW, changes={"provider_message_id": "P1"})
-    assert services.messages.find_unproven_to("a1", "s1", "+919876543210") == []
+def test_sends_to_a_phone_come_newest_first_a_few_at_a_time_and_skip_replies(services: Services) -> None:
+    for i in range(23):
+        message = new_message(f"m{i:02d}").model_copy(update={"created_at": NOW + timedelta(seconds=i)})
+        services.messages.create(message)
+    services.events.on_incoming(  # a reply from that phone shares the conversation's index
+        IncomingEvent(account_id="a1", sender_id="s1", sender_phone="+919876543210", text="hi", at=NOW)
+    )
+    sends = services.messages.sends_to("a1", "s1", "+919876543210")
+    assert next(sends).id == "m22"  # the newest; the next ones are read as the caller goes on
+    assert [m.id for m in sends] == [f"m{i:02d}" for i in range(21, -1, -1)]
 
 
 def test_a_new_message_is_counted_with_its_write_and_each_change_from_the_stream_once(services: Services) -> None:

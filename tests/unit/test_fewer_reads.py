@@ -4,6 +4,7 @@ message its host sent, and the events function reads that message instead of loo
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,9 +49,9 @@ class LaggingMessages(InMemoryMessages):
             return None
         return versions[-1 - self.lag].model_copy(deep=True)
 
-    def find_by_provider_id(self, sender_id: str, provider_message_id: str) -> Message | None:
+    def sends_to(self, account_id: str, sender_id: str, phone: str) -> Iterator[Message]:
         self.lookups += 1
-        return super().find_by_provider_id(sender_id, provider_message_id)
+        return super().sends_to(account_id, sender_id, phone)
 
 
 def lagging_world() -> tuple[World, LaggingMessages]:
@@ -143,8 +144,14 @@ def events_over(messages: InMemoryMessages) -> EventsService:
 
 def receipt(provider_id: str, status: str = "DELIVERED", message_id: str | None = None) -> Receipt:
     return Receipt(
-        account_id="a1", sender_id="s1", provider_message_id=provider_id, status=status, at=T0, message_id=message_id
-    )  # type: ignore[arg-type]
+        account_id="a1",
+        sender_id="s1",
+        provider_message_id=provider_id,
+        status=status,  # type: ignore[arg-type]
+        recipient="+919876543210",
+        at=T0,
+        message_id=message_id,
+    )
 
 
 def test_a_receipt_that_names_its_message_is_applied_without_a_lookup() -> None:
@@ -166,7 +173,7 @@ def test_a_stale_read_of_a_named_message_is_made_again_consistently() -> None:
     assert found is not None and found.status is S.DELIVERED
 
 
-def test_a_receipt_naming_the_wrong_message_falls_back_to_the_provider_id() -> None:
+def test_a_receipt_naming_the_wrong_message_is_found_by_its_recipient_and_provider_id() -> None:
     messages = LaggingMessages()
     sent(messages, "m1", "P1")
     sent(messages, "m2", "P2")
@@ -181,3 +188,22 @@ def test_merging_receipts_keeps_the_message_id() -> None:
     merged = strongest([receipt("P1", "DELIVERED", message_id="m1"), receipt("P1", "READ")])
     (only,) = merged.values()
     assert only.status == "READ" and only.message_id == "m1"
+
+
+def test_a_receipt_the_host_did_not_name_is_found_among_the_sends_to_its_recipient() -> None:
+    messages = LaggingMessages()
+    sent(messages, "m1", "P1")
+    sent(messages, "m2", "P2")
+    assert events_over(messages).apply_receipt(receipt("P1", "READ"))
+    m1, m2 = messages.get("m1"), messages.get("m2")
+    assert m1 is not None and m1.status is S.READ
+    assert m2 is not None and m2.status is S.SENT
+
+
+def test_a_receipt_with_neither_message_nor_recipient_moves_nothing() -> None:
+    messages = LaggingMessages()
+    sent(messages, "m1", "P1")
+    lost = receipt("P1").model_copy(update={"recipient": None})
+    assert not events_over(messages).apply_receipt(lost)
+    m1 = messages.get("m1")
+    assert m1 is not None and m1.status is S.SENT and messages.lookups == 0

@@ -124,8 +124,12 @@ def test_a_stray_receipt_never_proves_a_send_a_live_worker_is_still_recording() 
 # -- a batch of events: one write per message, the receipt that says the most --------------------------
 
 
+#: Who has the message of each provider id (another_sent's messages go to another phone than m1).
+RECIPIENT_OF = {"P2": "+14155550100"}
+
+
 def batch(*receipts: tuple[str, ReceiptStatus], minute: int = 1) -> ReceiptBatchEvent:
-    """A host's batch: (provider id, status) pairs, from the one recipient of these tests."""
+    """A host's batch: (provider id, status) pairs, each from the recipient of its message."""
     return ReceiptBatchEvent(
         receipts=[
             Receipt(
@@ -133,7 +137,7 @@ def batch(*receipts: tuple[str, ReceiptStatus], minute: int = 1) -> ReceiptBatch
                 sender_id="s1",
                 provider_message_id=provider_id,
                 status=status,
-                recipient="+919876543210",
+                recipient=RECIPIENT_OF.get(provider_id, "+919876543210"),
                 at=T0 + timedelta(minutes=minute),
             )
             for provider_id, status in receipts

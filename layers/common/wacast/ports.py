@@ -136,12 +136,10 @@ class MessageRepository(Protocol):
         write and moves the campaign counters atomically. Raises StaleState if the condition fails."""
         ...
 
-    def find_by_provider_id(self, sender_id: str, provider_message_id: str) -> Message | None: ...
-
-    def find_unproven_to(self, account_id: str, sender_id: str, phone: str) -> list[Message]:
-        """The account's recent messages from `sender_id` to `phone` whose driver was called but whose
-        outcome is not recorded (SENDING after the driver call, or UNKNOWN): a receipt from that phone
-        proves the send."""
+    def sends_to(self, account_id: str, sender_id: str, phone: str) -> Iterator[Message]:
+        """The account's newest messages from `sender_id` to `phone` (a bounded number), newest first, read a
+        few at a time as the caller goes on: where a receipt that does not name its message finds it, by its
+        provider id, or proves an unproven send (the driver called, the outcome not recorded)."""
         ...
 
     def direct_counters(self, account_id: str) -> dict[str, int]:

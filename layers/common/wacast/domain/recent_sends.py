@@ -1,9 +1,10 @@
 """The messages a session host sent lately, by (sender, provider id): a receipt the host publishes names its
-message, so the events function reads that message directly instead of looking the provider id up in the
-table's gsi5 (an index query and a consistent read more per receipt).
+message, so the events function reads that one item (half a read unit) instead of looking through the newest
+sends to the receipt's recipient (an index query and a few consistent reads), and no message needs an index
+entry by provider id (which cost a write unit per message).
 
 Held in the host's memory and bounded: the oldest entries go first. A receipt for a send the host no longer
-remembers (an old message, a restarted host) carries no message id and is looked up by provider id as before.
+remembers (an old message, a restarted host) carries no message id and is found by its recipient.
 """
 
 from __future__ import annotations

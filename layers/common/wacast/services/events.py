@@ -24,7 +24,7 @@ from wacast.domain.events import (
     SenderStateEvent,
     strongest,
 )
-from wacast.domain.messages import RECEIPT_RANK, Message, MessageStatus, receipt_target
+from wacast.domain.messages import RECEIPT_RANK, Message, MessageStatus, is_unproven, receipt_target
 from wacast.domain.optout import is_stop_keyword
 from wacast.observability import logger
 from wacast.ports import AccountRepository, CampaignStates, MessageRepository
@@ -95,21 +95,35 @@ class EventsService:
     def apply_receipt(self, receipt: Receipt) -> bool:
         """Move one message forward to DELIVERED/READ, in one write. Out-of-order receipts never move one
         back. Returns True when it moved."""
-        message = self._message_of(receipt)
+        message = self._named(receipt)
         if message is None and receipt.recipient:
-            message = self._prove_send(receipt)
-        return message is not None and self._advance(message, MessageStatus(receipt.status), receipt.at)
+            message = self._found_by_recipient(receipt)
+        if message is None:
+            logger.info("receipt for no message of ours", provider_id=receipt.provider_message_id)
+            return False
+        return self._advance(message, MessageStatus(receipt.status), receipt.at)
 
-    def _message_of(self, receipt: Receipt) -> Message | None:
-        """The receipt's message: read directly when the host named it (an eventually consistent read, then a
-        consistent one if that was stale: the message must show the receipt's provider id), else found by
-        its provider id (gsi5)."""
+    def _named(self, receipt: Receipt) -> Message | None:
+        """The message the host named (it remembers its sends): an eventually consistent read, then a
+        consistent one if that was stale (the message must show the receipt's provider id)."""
         if receipt.message_id is not None:
             for consistent in (False, True):
                 message = self.messages.get(receipt.message_id, consistent=consistent)
                 if message is not None and _is_about(receipt, message):
                     return message
-        return self.messages.find_by_provider_id(receipt.sender_id, receipt.provider_message_id)
+        return None
+
+    def _found_by_recipient(self, receipt: Receipt) -> Message | None:
+        """Among the newest sends to the receipt's recipient: the one with its provider id, else an unproven
+        send it proves (_prove_send)."""
+        assert receipt.recipient is not None
+        unproven: list[Message] = []
+        for message in self.messages.sends_to(receipt.account_id, receipt.sender_id, receipt.recipient):
+            if message.provider_message_id == receipt.provider_message_id:
+                return message
+            if is_unproven(message):
+                unproven.append(message)
+        return self._prove_send(receipt, unproven)
 
     def on_incoming(self, event: IncomingEvent) -> bool:
         """An incoming message is stored as a reply; a stop keyword also opts its writer out (and marks their
@@ -126,7 +140,7 @@ class EventsService:
     def on_sender_state(self, event: SenderStateEvent) -> None:
         logger.info("sender state changed", sender_id=event.sender_id, state=event.state, error=event.error)
 
-    def _prove_send(self, receipt: Receipt) -> Message | None:
+    def _prove_send(self, receipt: Receipt, candidates: list[Message]) -> Message | None:
         """A receipt for a provider id we never recorded, from a recipient we have an unproven send to
         (a worker died during or right after the driver call): that send happened. The oldest one
         takes the provider id and becomes SENT.
@@ -134,9 +148,7 @@ class EventsService:
         A message still SENDING under a live lease is not proven by a stray receipt (it may be for a
         message typed on the phone): its worker is about to record what happened, so the receipt
         waits for that (ProofPending) and is tried again."""
-        assert receipt.recipient is not None
         provider_id, at = receipt.provider_message_id, receipt.at
-        candidates = self.messages.find_unproven_to(receipt.account_id, receipt.sender_id, receipt.recipient)
         waiting = False
         for candidate in sorted(candidates, key=lambda m: m.driver_called_at or m.created_at):
             live = candidate.status is MessageStatus.SENDING and (

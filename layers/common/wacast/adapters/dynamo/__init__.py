@@ -7,8 +7,8 @@ Key design (each entity module documents its own keys and GSIs):
 - sender:   pk ACCT#{account}  sk SENDER#{sender}      gsi1 SENDERS / {sender}
 - campaign: pk ACCT#{account}  sk CAMPAIGN#{campaign}
 - message:  pk MSG#{message}   sk MSG                  gsi4 (keys only) MSGS#{campaign} / {created}_{message}
-            gsi5 (keys only) PMID#{sender}#{provider id} / MSG, once sent
-            gsi6 (keys only) CONV#{account}#{phone} / {created}_{message}: conversations, unproven sends
+            gsi6 (keys only) CONV#{account}#{phone} / {created}_{message}: conversations, receipts the
+            host did not name the message of, unproven sends
 - counters of direct messages: pk ACCT#{account}  sk COUNTERS#DIRECT
 - counters ledger: pk COUNTED#{first stream record of a batch}  sk LEDGER  (expires_at: TTL)
 - contact:  pk ACCT#{account}  sk CONTACT#{contact}    gsi1 IMPORT#{account}#{batch} / CONTACT#{contact}

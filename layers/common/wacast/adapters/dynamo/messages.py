@@ -4,13 +4,13 @@ Keys: pk MSG#{message}, sk MSG. The item stays under 1 KB for a usual text: its 
 of "STATUS|epoch ms|detail" strings.
 gsi4 (keys only): MSGS#{campaign} (or MSGS#DIRECT#{account}) / {created ms}_{message}: a campaign's messages,
       oldest first; the key never changes, so no status change writes the index.
-gsi5 (keys only, sparse): PMID#{sender}#{provider id} / MSG, written once, when the message is sent:
-      receipts find their message.
 gsi6 (keys only): CONV#{account}#{phone} / {created ms}_{message}, written once: the conversation with that
-      phone (replies are in it too, adapters/dynamo/conversations.py). It also finds the unproven sends to a
-      phone (the driver may have reached WhatsApp, the outcome is not recorded): a receipt from that phone
-      proves them. (They once had gsi5 entries of their own, UNPROVEN#{sender}#{phone}, which cost three index
-      writes per message for a path only a crash takes.)
+      phone (replies are in it too, adapters/dynamo/conversations.py). A receipt that does not name its
+      message (the host that sent it no longer remembers: wacast.domain.recent_sends) finds it there, among
+      the newest sends to its recipient, by provider id; so do the unproven sends to a phone (the driver may
+      have reached WhatsApp, the outcome is not recorded), which a receipt from that phone proves.
+      (Messages once had gsi5 entries, PMID#{sender}#{provider id}, written when sent: an index write per
+      message for what the host's memory and this index answer.)
 
 A message is counted when it is created, in the same transaction (a campaign's counters on its campaign
 item, a direct message's on its account's direct-counters item ACCT#{account} / COUNTERS#DIRECT). Every
@@ -21,7 +21,7 @@ from the table's stream (services/counters.py), a batch at a time.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,7 +40,7 @@ from pynamodb.transactions import TransactWrite
 
 from wacast.adapters.dynamo.campaigns import COUNTER_ATTRIBUTES, CampaignCountersModel, campaign_key
 from wacast.adapters.dynamo.cursors import cursor_id, encode_cursor
-from wacast.adapters.dynamo.table import Gsi4, Gsi5, Gsi6, TableModel, conversation_key, reason_codes
+from wacast.adapters.dynamo.table import Gsi4, Gsi6, TableModel, conversation_key, reason_codes
 from wacast.domain.errors import StaleState, Unavailable
 from wacast.domain.messages import (
     Message,
@@ -48,7 +48,6 @@ from wacast.domain.messages import (
     StatusChange,
     can_transition,
     counter_delta,
-    is_unproven,
 )
 
 
@@ -89,13 +88,10 @@ class MessageModel(TableModel):
     driver_called_at = UTCDateTimeAttribute(null=True)
     gsi4pk = UnicodeAttribute(null=True)
     gsi4sk = UnicodeAttribute(null=True)
-    gsi5pk = UnicodeAttribute(null=True)
-    gsi5sk = UnicodeAttribute(null=True)
     gsi6pk = UnicodeAttribute(null=True)
     gsi6sk = UnicodeAttribute(null=True)
     replied_at = UTCDateTimeAttribute(null=True)  # its recipient's first answer (counted once, in `replied`)
     by_campaign = Gsi4()
-    by_provider_id = Gsi5()
     by_conversation = Gsi6()
 
 
@@ -120,10 +116,6 @@ def member_key(message: Message) -> str:
     return f"{round(message.created_at.timestamp() * 1000):014d}_{message.id}"
 
 
-def provider_key(sender_id: str, provider_message_id: str) -> str:
-    return f"PMID#{sender_id}#{provider_message_id}"
-
-
 def to_model(message: Message) -> MessageModel:
     pk, sk = message_key(message.id)
     data = message.model_dump(exclude={"history"})
@@ -132,21 +124,13 @@ def to_model(message: Message) -> MessageModel:
     model.history = [encode_change(h) for h in message.history]
     model.gsi4pk, model.gsi4sk = group_key(message.campaign_id, message.account_id), member_key(message)
     model.gsi6pk, model.gsi6sk = conversation_key(message.account_id, message.phone), member_key(message)
-    found_by = receipt_key(message)
-    if found_by is not None:
-        model.gsi5pk, model.gsi5sk = found_by
     return model
 
 
-#: How many of the newest messages to a phone are looked at for unproven sends (a crash leaves one or two).
-UNPROVEN_SCAN = 50
-
-
-def receipt_key(message: Message) -> tuple[str, str] | None:
-    """How a receipt finds the message (its gsi5 entry): by provider id once sent, not at all before."""
-    if message.provider_message_id:
-        return provider_key(message.sender_id, message.provider_message_id), "MSG"
-    return None
+#: How many of the newest entries of a conversation a receipt that does not name its message looks through.
+SENDS_SCAN = 50
+#: Messages read per batch while looking (the usual conversation has a few: most lookups read one batch).
+SENDS_CHUNK = 10
 
 
 def to_domain(model: MessageModel) -> Message:
@@ -297,38 +281,25 @@ class DynamoMessageRepository:
             update={**changes, "status": new, "updated_at": now, "version": message.version + 1}
         )
         updated.history = [*message.history, change]
-        actions = self._transition_actions(message, updated, change, changes)
+        actions = self._transition_actions(updated, change, changes)
         condition = (MessageModel.version == message.version) & (MessageModel.status == message.status.value)
         self._write(message, actions, condition)
         return updated
 
-    def find_by_provider_id(self, sender_id: str, provider_message_id: str) -> Message | None:
-        for model in MessageModel.by_provider_id.query(provider_key(sender_id, provider_message_id), limit=1):
-            # keys only: read the item, eventually consistent first (half the cost); the index shows a write
-            # the item's replica may not, so a read without the provider id is made again, consistently
-            message_id = model.pk.removeprefix("MSG#")
-            message = self.get(message_id, consistent=False)
-            if message is None or message.provider_message_id != provider_message_id:
-                message = self.get(message_id)
-            return message
-        return None
-
-    def find_unproven_to(self, account_id: str, sender_id: str, phone: str) -> list[Message]:
+    def sends_to(self, account_id: str, sender_id: str, phone: str) -> Iterator[Message]:
         query = MessageModel.by_conversation.query(
             conversation_key(account_id, phone),
-            scan_index_forward=False,  # the newest first: a crash leaves its unproven sends among them
-            limit=UNPROVEN_SCAN,
+            scan_index_forward=False,  # the newest first: a receipt is most often about a recent send
+            limit=SENDS_SCAN,
         )
         ids = [m.pk.removeprefix("MSG#") for m in query if m.pk.startswith("MSG#")]  # replies share the index
-        found = [self.get(i) for i in ids]  # keys only, and lagging: read the items
-        return [m for m in found if m is not None and m.sender_id == sender_id and is_unproven(m)]
+        for start in range(0, len(ids), SENDS_CHUNK):  # keys only, and lagging: read the items, consistently
+            yield from (m for m in self._get_many(ids[start : start + SENDS_CHUNK]) if m.sender_id == sender_id)
 
     # -- internals ------------------------------------------------------------------------------
 
     @staticmethod
-    def _transition_actions(
-        old: Message, new: Message, change: StatusChange, changes: Mapping[str, Any]
-    ) -> list[Action]:
+    def _transition_actions(new: Message, change: StatusChange, changes: Mapping[str, Any]) -> list[Action]:
         actions: list[Action] = [
             MessageModel.status.set(new.status.value),
             MessageModel.version.set(new.version),
@@ -338,11 +309,6 @@ class DynamoMessageRepository:
         for name, value in changes.items():
             attribute = getattr(MessageModel, name)
             actions.append(attribute.remove() if value is None else attribute.set(value))
-        before, after = receipt_key(old), receipt_key(new)
-        if after is not None and after != before:
-            actions += [MessageModel.gsi5pk.set(after[0]), MessageModel.gsi5sk.set(after[1])]
-        elif after is None and before is not None:
-            actions += [MessageModel.gsi5pk.remove(), MessageModel.gsi5sk.remove()]
         return actions
 
     @staticmethod

@@ -42,17 +42,6 @@ class Gsi4(GlobalSecondaryIndex[Any]):
     gsi4sk = UnicodeAttribute(range_key=True)
 
 
-class Gsi5(GlobalSecondaryIndex[Any]):
-    """Keys only: a write that changes no key of the item writes nothing here."""
-
-    class Meta:
-        index_name = "gsi5"
-        projection = KeysOnlyProjection()
-
-    gsi5pk = UnicodeAttribute(hash_key=True)
-    gsi5sk = UnicodeAttribute(range_key=True)
-
-
 class Gsi6(GlobalSecondaryIndex[Any]):
     """Keys only, written once per item: a conversation (an account and a phone), both ways: the messages
     sent to that phone and the replies from it (CONV#{account}#{phone} / {created ms}_{id})."""
