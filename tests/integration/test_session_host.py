@@ -89,3 +89,25 @@ def test_a_temporary_ban_in_the_host_stops_the_sender_and_shows_on_its_item(
     held = services.messages.get(second.id)
     assert held is not None and held.status is S.QUEUED and held.attempts == 0
     assert [phone for _, phone, _, _ in reached] == ["+919876543210"]  # nothing went out while cooling down
+
+
+def test_a_restarted_host_still_names_the_messages_it_sent_in_their_receipts(
+    services: Services, owner: Principal
+) -> None:
+    # given a host that sent a message and stopped before its receipts came
+    quiet = SimulatedConfig(delivered_after_s=(600, 601))
+    host = SessionHost(services.host, simulated_drivers(quiet), wait_seconds=1)
+    host.start()
+    try:
+        message = services.messaging.send_direct(owner, "+919876543210", "hello")
+        assert wait_until(lambda: (m := services.messages.get(message.id)) is not None and m.status is S.SENT)
+    finally:
+        host.stop()
+    sent = services.messages.get(message.id)
+    assert sent is not None and sent.provider_message_id
+    # when the next host starts on the same session store
+    again = SessionHost(services.host, simulated_drivers(quiet), wait_seconds=1)
+    again.start()
+    again.stop()
+    # then it remembers the send: a receipt for it names the message
+    assert again.recent.message_of(sent.sender_id, sent.provider_message_id) == message.id

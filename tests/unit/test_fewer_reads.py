@@ -207,3 +207,15 @@ def test_a_receipt_with_neither_message_nor_recipient_moves_nothing() -> None:
     assert not events_over(messages).apply_receipt(lost)
     m1 = messages.get("m1")
     assert m1 is not None and m1.status is S.SENT and messages.lookups == 0
+
+
+def test_recent_sends_restored_after_a_restart_are_older_than_the_new_ones() -> None:
+    before = RecentSends(capacity=3)
+    for i in range(4):
+        before.remember("s1", f"P{i}", f"m{i}")
+    after = RecentSends(capacity=3)
+    after.remember("s1", "P9", "m9")  # sent after the restart, before the file was read
+    after.restore(before.entries())
+    assert [after.message_of("s1", p) for p in ("P0", "P1", "P2", "P3", "P9")] == [None, None, "m2", "m3", "m9"]
+    after.remember("s1", "P10", "m10")  # the oldest restored one goes first
+    assert after.message_of("s1", "P2") is None and after.message_of("s1", "P9") == "m9"

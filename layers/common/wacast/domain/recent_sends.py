@@ -3,8 +3,10 @@ message, so the events function reads that one item (half a read unit) instead o
 sends to the receipt's recipient (an index query and a few consistent reads), and no message needs an index
 entry by provider id (which cost a write unit per message).
 
-Held in the host's memory and bounded: the oldest entries go first. A receipt for a send the host no longer
-remembers (an old message, a restarted host) carries no message id and is found by its recipient.
+Held in the host's memory and bounded: the oldest entries go first. The host keeps them across a restart in
+its session store (session_host/host.py: saved when it stops, loaded when it starts). A receipt for a send the
+host does not remember (an old message, a host that crashed) carries no message id and is found by its
+recipient.
 """
 
 from __future__ import annotations
@@ -36,6 +38,21 @@ class RecentSends:
     def message_of(self, sender_id: str, provider_id: str) -> str | None:
         with self._lock:
             return self._ids.get((sender_id, provider_id))
+
+    def entries(self) -> list[tuple[str, str, str]]:
+        """(sender id, provider id, message id), the oldest first: what `restore` takes back."""
+        with self._lock:
+            return [(sender, provider, message) for (sender, provider), message in self._ids.items()]
+
+    def restore(self, entries: list[tuple[str, str, str]]) -> None:
+        """Remember `entries` (oldest first) as older than what is remembered now."""
+        with self._lock:
+            newer = list(self._ids.items())
+            self._ids.clear()
+        for sender, provider, message in entries[-self.capacity :]:
+            self.remember(sender, provider, message)
+        for (sender, provider), message in newer:
+            self.remember(sender, provider, message)
 
     def __len__(self) -> int:
         with self._lock:
