@@ -10,6 +10,7 @@ record is retried; what the others applied is never undone, and a receipt applie
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import TypeVar, assert_never
 
@@ -33,7 +34,9 @@ from wacast.services.replies import ReplyService
 
 STALE_RETRIES = 5
 S = MessageStatus
-E = TypeVar("E", IncomingEvent, SenderStateEvent)
+E = TypeVar("E", IncomingEvent, SenderStateEvent, Receipt)
+#: Receipts of one batch applied at once (each a read and a write of its own message).
+RECEIPT_WORKERS = 8
 
 
 class EventsService:
@@ -79,13 +82,15 @@ class EventsService:
         events_of: dict[tuple[str, str], list[int]] = {}
         for i, receipt in receipts:
             events_of.setdefault(receipt.key, []).append(i)
-        for key, receipt in strongest(r for _, r in receipts).items():
-            try:
-                self.apply_receipt(receipt)
-            except Exception as exc:  # that message's events are retried; the others stay applied
-                _log_failed_receipt(receipt, exc)
+        best = strongest(r for _, r in receipts)
+        # one message per receipt, each its own read and conditional write: several at once (a batch waits on
+        # DynamoDB, not on the CPU, and Lambda bills the wait)
+        with ThreadPoolExecutor(max_workers=max(1, min(RECEIPT_WORKERS, len(best)))) as pool:
+            outcomes = list(pool.map(lambda r: _failure_of(self.apply_receipt, r, _log_failed_receipt), best.values()))
+        for key, failure in zip(best, outcomes, strict=True):
+            if failure is not None:  # that message's events are retried; the others stay applied
                 for i in events_of[key]:
-                    failures[i] = failures[i] or exc
+                    failures[i] = failures[i] or failure
         return failures
 
     def on_receipt(self, event: ReceiptEvent) -> int:
@@ -206,11 +211,16 @@ def _count(old: MessageStatus, new: MessageStatus) -> None:
         obs.emit(obs.READ)
 
 
-def _failure_of(apply: Callable[[E], object], event: E) -> Exception | None:
+def _failure_of(
+    apply: Callable[[E], object], event: E, log: Callable[[E, Exception], None] | None = None
+) -> Exception | None:
     try:
         apply(event)
     except Exception as exc:  # the event's record is reported as a batch item failure
-        logger.exception("event not applied; its record will be retried", type=type(event).__name__)
+        if log is not None:
+            log(event, exc)
+        else:
+            logger.exception("event not applied; its record will be retried", type=type(event).__name__)
         return exc
     return None
 
