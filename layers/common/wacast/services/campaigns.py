@@ -98,15 +98,21 @@ class CampaignService:
     def list(self, principal: Principal, cursor: str | None, limit: int) -> tuple[list[Campaign], str | None]:
         return self.campaigns.list_for_account(principal.account_id, cursor=cursor, limit=limit)
 
+    def with_contact_ids(self, campaign: Campaign) -> Campaign:
+        """The campaign with its audience's contact ids read, if it holds them by reference (a campaign read
+        from the store does: its ids are apart from it). For what shows the whole audience: the API."""
+        audience = self.audience.with_contact_ids(campaign.account_id, campaign.audience)
+        return campaign if audience is campaign.audience else campaign.model_copy(update={"audience": audience})
+
     def update(self, principal: Principal, campaign_id: str, draft: CampaignDraft) -> Campaign:
         """Replace the definition. What is sent (body, template, audience, sender) is frozen once the
         campaign started; the name and pacing may change at any time before it ends."""
-        current = self.get(principal, campaign_id)
+        current = self.with_contact_ids(self.get(principal, campaign_id))
         sender_id = self._check_references(principal, draft)
-        content_changed = (draft.body, draft.template_id, draft.audience, sender_id) != (
+        audience_changed = draft.audience != current.audience
+        content_changed = audience_changed or (draft.body, draft.template_id, sender_id) != (
             current.body,
             current.template_id,
-            current.audience,
             current.sender_id,
         )
         allowed = EDITABLE if content_changed else RETUNABLE
@@ -122,7 +128,8 @@ class CampaignService:
                 "sender_id": sender_id,
                 "template_id": draft.template_id,
                 "body": draft.body,
-                "audience": draft.audience,
+                # unchanged: the audience as stored (its ids are not written again)
+                "audience": draft.audience if audience_changed else current.audience,
                 "audience_size": size,
                 "pacing": draft.pacing,
                 "updated_at": self.clock.now(),
