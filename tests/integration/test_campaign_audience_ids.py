@@ -20,7 +20,7 @@ from tests.integration.campaign_world import NO_GAP, CampaignWorld, S, counters_
 from tests.integration.services import Services
 from wacast.adapters.dynamo.audience_ids import AudienceChunkModel, DynamoAudienceIds, chunk_prefix
 from wacast.adapters.dynamo.campaigns import CampaignModel, DynamoCampaignRepository, _to_model, campaign_key
-from wacast.domain.campaigns import DELETABLE, Audience, Campaign, CampaignDraft, CampaignStatus
+from wacast.domain.campaigns import DELETABLE, EDITABLE, Audience, Campaign, CampaignDraft, CampaignStatus
 from wacast.domain.errors import Conflict, Unavailable
 from wacast.services.audience import AudienceReader
 
@@ -158,6 +158,24 @@ def test_a_missing_chunk_is_an_error_never_a_shorter_audience(services: Services
     assert store.contact_ids(campaign.account_id, read.audience.stored, 200, 100) == [
         f"c_{i:024x}" for i in range(200, 250)
     ]
+
+
+def test_a_change_made_from_a_stale_read_of_the_audience_is_a_conflict(services: Services) -> None:
+    repo = DynamoCampaignRepository()
+    campaign = big_campaign(150, "cmp_race")
+    repo.create(campaign)
+    stale = repo.get(campaign.account_id, campaign.id)
+    assert stale is not None and stale.audience.stored is not None
+    other = Audience(contact_ids=[f"c_{i:024x}" for i in range(7)])
+    repo.save_definition(stale.model_copy(update={"audience": other}), EDITABLE)
+    with pytest.raises(Conflict, match="changed meanwhile"):  # it would overwrite the size of the new audience
+        repo.save_definition(stale.model_copy(update={"name": "Renamed"}), EDITABLE)
+    now = repo.get(campaign.account_id, campaign.id)
+    assert now is not None and now.name == campaign.name and now.audience.stored is not None
+    assert (
+        now.audience.stored.count == 7
+        and sum(chunks_of(campaign.account_id, campaign.id).values(), []) == other.contact_ids
+    )
 
 
 @pytest.fixture

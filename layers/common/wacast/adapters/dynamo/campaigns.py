@@ -291,7 +291,7 @@ class DynamoCampaignRepository:
             actions.append(attribute.remove() if value is None else attribute.set(value))
         kept = campaign.audience.stored
         if kept is not None and kept.campaign_id == campaign.id:
-            self._update(campaign.account_id, campaign.id, actions, _status_in(allowed))
+            self._save_if(campaign, allowed, actions, CampaignModel.audience_version == kept.version)
             return
         self._save_with_audience(campaign, allowed, actions)
 
@@ -332,14 +332,25 @@ class DynamoCampaignRepository:
             else CampaignModel.audience_version == replaced.version
         )
         try:
-            CampaignModel(*key).update(
-                actions=actions, condition=CampaignModel.pk.exists() & _status_in(allowed) & same_version
-            )
-        except UpdateError as exc:
-            if not is_condition_failure(exc):
-                raise Unavailable("could not update the campaign") from exc  # (its new chunks may be in force)
+            self._save_if(campaign, allowed, actions, same_version)
+        except (Conflict, NotFound):
             if stored is not None:  # surely not in force
                 delete_contact_ids(campaign.account_id, stored)
+            raise
+        # (on Unavailable the new chunks may be in force: they stay)
+        if replaced is not None:
+            delete_contact_ids(campaign.account_id, replaced)
+
+    def _save_if(
+        self, campaign: Campaign, allowed: frozenset[CampaignStatus], actions: list[Action], same_audience: Condition
+    ) -> None:
+        """The definition's write, if the campaign is in one of `allowed` and its audience is the one read."""
+        condition = CampaignModel.pk.exists() & _status_in(allowed) & same_audience
+        try:
+            CampaignModel(*campaign_key(campaign.account_id, campaign.id)).update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if not is_condition_failure(exc):
+                raise Unavailable("could not update the campaign") from exc
             current = self.get(campaign.account_id, campaign.id)
             if current is not None and current.status in allowed:
                 raise Conflict(
@@ -347,8 +358,6 @@ class DynamoCampaignRepository:
                     details={"campaign_id": campaign.id, "field": "audience"},
                 ) from exc
             raise self._refusal(campaign.account_id, campaign.id, "changed") from exc
-        if replaced is not None:
-            delete_contact_ids(campaign.account_id, replaced)
 
     def delete(self, account_id: str, campaign_id: str, allowed: Iterable[CampaignStatus]) -> None:
         """Delete the campaign item, then its audience chunks (every version; best effort: a leftover is
