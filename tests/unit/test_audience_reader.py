@@ -121,3 +121,31 @@ def test_a_position_that_is_not_an_offset_in_the_list_is_refused(cursor: str) ->
     reader = AudienceReader(Contacts(), ChunkedIds(IDS, STORED))
     with pytest.raises(ValueError, match="not a position"):
         reader.page("a1", Audience.by_reference(STORED), Position(0, cursor), 100)
+
+
+class CountingContacts(Contacts):
+    def __init__(self, missing: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+        super().__init__(missing)
+        self.read = 0
+
+    def page(self, account_id: str, **kwargs: object) -> tuple[list[Contact], str | None]:  # type: ignore[override]
+        ids = kwargs.get("contact_ids")
+        assert isinstance(ids, list)
+        self.read += len(ids)
+        return super().page(account_id, contact_ids=ids, limit=len(ids))
+
+
+def test_one_read_of_an_explicit_list_gives_its_size_and_its_unknown_ids() -> None:
+    contacts = CountingContacts(missing={IDS[3], IDS[200]})
+    reader = AudienceReader(contacts, ChunkedIds(IDS, STORED))
+    assert reader.measure("a1", Audience(contact_ids=IDS)) == (248, [IDS[3], IDS[200]])
+    assert contacts.read == len(IDS)
+
+
+def test_an_explicit_list_is_read_only_until_somebody_is_found_to_know_it_is_not_empty() -> None:
+    contacts = CountingContacts(missing=set(IDS[:30]))
+    reader = AudienceReader(contacts, ChunkedIds(IDS, STORED))
+    assert not reader.is_empty("a1", Audience.by_reference(STORED)) and contacts.read == 50
+    nobody = CountingContacts(missing=set(IDS))
+    assert AudienceReader(nobody, ChunkedIds(IDS, STORED)).is_empty("a1", Audience(contact_ids=IDS))
+    assert nobody.read == len(IDS)

@@ -17,6 +17,8 @@ from wacast.domain.contacts import Contact
 from wacast.ports import AudienceIdStore, ContactRepository
 
 MAX_PAGES = 10_000  # bounds every loop here: 10k pages of 100 contacts
+#: How many ids `is_empty` reads at a time (most lists have somebody among their first ids).
+FIRST_LOOK = 25
 #: The position in a stored list of contact ids: this prefix and the offset of the next id.
 AT = "at:"
 
@@ -56,18 +58,35 @@ class AudienceReader:
             position = next_position
         raise RuntimeError("audience too large to count")
 
-    def unknown_contacts(self, account_id: str, audience: Audience) -> list[str]:
-        """The ids of an explicit audience that name no contact of the account, in the order given."""
-        if not audience.contact_ids:
-            return []
+    def measure(self, account_id: str, audience: Audience) -> tuple[int, list[str]]:
+        """`size`, and the ids of an explicit audience that name no contact of the account (in the order
+        given), in one read of the list."""
+        if audience.contact_ids is None:
+            return self.size(account_id, audience), []
         found: set[str] = set()
+        total, position = 0, Position()
+        for _ in range(MAX_PAGES):
+            page, next_position = self.page(account_id, audience, position, limit=100)
+            total += len(page)
+            found.update(c.id for c in page)
+            if next_position is None:
+                return total, [i for i in audience.contact_ids if i not in found]
+            position = next_position
+        raise RuntimeError("audience too large to count")
+
+    def is_empty(self, account_id: str, audience: Audience) -> bool:
+        """True if the audience has nobody now. A list of ids is read only until somebody is found (a tag
+        or an import batch is counted: a count reads small items, cheaper than contacts)."""
+        if audience.contact_ids is None and audience.stored is None:
+            return self.size(account_id, audience) == 0
         position: Position | None = Position()
         for _ in range(MAX_PAGES):
             if position is None:
-                break
-            page, position = self.page(account_id, audience, position, limit=100)
-            found.update(c.id for c in page)
-        return [i for i in audience.contact_ids if i not in found]
+                return True
+            page, position = self.page(account_id, audience, position, limit=FIRST_LOOK)
+            if page:
+                return False
+        raise RuntimeError("audience too large to read")
 
     def page(
         self, account_id: str, audience: Audience, position: Position, limit: int
