@@ -94,7 +94,7 @@ def test_a_contact_id_campaign_over_http_from_create_to_delete(client: TestClien
 
     by_tag = client.put(f"/api/campaigns/{cid}", json={**draft, "audience": {"tags": ["picked"]}}, headers=headers)
     assert by_tag.status_code == 200 and by_tag.json()["audience"]["tags"] == ["picked"]
-    assert chunks_of(account, cid) == {} and "audience_version" not in raw_item(account, cid)
+    assert chunks_of(account, cid) == {} and "aud_ids" not in raw_item(account, cid)
 
     again = client.put(f"/api/campaigns/{cid}", json=draft, headers=headers)
     assert again.status_code == 200 and len(chunks_of(account, cid)) == 3
@@ -198,7 +198,7 @@ def test_an_item_with_its_ids_inline_is_still_read_and_a_change_writes_them_apar
 
     campaigns.update(world.principal, created.id, draft.model_copy(update={"name": "Renamed"}))
     item = raw_item(created.account_id, created.id)
-    assert "audience_json" not in item and item["audience_version"]["S"]  # written the new way from now on
+    assert "audience_json" not in item and item["aud_ids"]["S"]  # written the new way from now on
     again = campaigns.with_contact_ids(campaigns.get(world.principal, created.id))
     assert again.name == "Renamed" and again.audience.contact_ids == ids[:3]
 

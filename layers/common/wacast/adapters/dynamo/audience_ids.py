@@ -50,6 +50,16 @@ def chunk_key(account_id: str, stored: StoredContactIds, index: int) -> tuple[st
     return f"ACCT#{account_id}", f"{chunk_prefix(stored.campaign_id, stored.version)}{index:05d}"
 
 
+def encode_stored(stored: StoredContactIds) -> str:
+    """Where the ids are, as the campaign item holds it: "{version}:{count}:{chunk size}"."""
+    return f"{stored.version}:{stored.count}:{stored.chunk_size}"
+
+
+def decode_stored(campaign_id: str, text: str) -> StoredContactIds:
+    version, count, chunk_size = text.split(":")
+    return StoredContactIds(campaign_id=campaign_id, version=version, count=int(count), chunk_size=int(chunk_size))
+
+
 def write_contact_ids(account_id: str, campaign_id: str, contact_ids: Sequence[str]) -> StoredContactIds:
     """Write the ids under a new version (BatchWriteItem) and say where they are. Raises Unavailable;
     a partial write is never read (nothing points at its version)."""

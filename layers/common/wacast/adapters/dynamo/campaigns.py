@@ -5,7 +5,7 @@ messages.py). Lifecycle changes and dispatch progress are conditional writes on 
 `dispatch_seq`, so two dispatch jobs can never both advance one campaign.
 
 An audience of contact ids is not on the campaign item (which the delivery path reads and rewrites all
-the time): its ids are in chunk items (audience_ids.py), and the item holds their version and count, so
+the time): its ids are in chunk items (audience_ids.py), and the item holds where they are (`aud_ids`), so
 it stays ~1 KB whatever the audience. Items written before that still hold the ids inline in
 `audience_json`: they are read as they are (a later change of their audience writes the chunked form).
 """
@@ -23,8 +23,10 @@ from pynamodb.expressions.update import Action
 
 from wacast.adapters.dynamo.attributes import PydanticAttribute
 from wacast.adapters.dynamo.audience_ids import (
+    decode_stored,
     delete_all_contact_ids,
     delete_contact_ids,
+    encode_stored,
     write_contact_ids,
 )
 from wacast.adapters.dynamo.cursors import cursor_id, encode_cursor
@@ -92,11 +94,9 @@ class CampaignModel(CampaignCountersModel):
     body = UnicodeAttribute(null=True)
     #: Tags or an import batch (small); contact ids only on items written before they moved to chunks.
     audience = PydanticAttribute(Audience, null=True, exclude_none=True, attr_name="audience_json")
-    #: A contact-id audience: the version in force of its chunks (audience_ids.py), how many ids, and how
-    #: many a chunk holds. Absent for the other audiences.
-    audience_version = UnicodeAttribute(null=True)
-    audience_ids = NumberAttribute(null=True, attr_name="audience_id_count")
-    audience_chunk = NumberAttribute(null=True)
+    #: A contact-id audience: where its chunks are, "{version}:{count}:{chunk size}" (audience_ids.py);
+    #: absent for the other audiences. One short attribute: the item is near 1 KB, a write unit's size.
+    audience_ids = UnicodeAttribute(null=True, attr_name="aud_ids")
     audience_size = NumberAttribute(default=0)
     pacing = PydanticAttribute(PacingPolicy, null=True, attr_name="pacing_json")
     dispatch = PydanticAttribute(DispatchState, default=DispatchState, attr_name="dispatch_json")
@@ -128,9 +128,7 @@ def _to_model(c: Campaign, stored: StoredContactIds | None = None) -> CampaignMo
         template_id=c.template_id,
         body=c.body,
         audience=None if stored else c.audience,
-        audience_version=stored.version if stored else None,
-        audience_ids=stored.count if stored else None,
-        audience_chunk=stored.chunk_size if stored else None,
+        audience_ids=encode_stored(stored) if stored else None,
         audience_size=c.audience_size,
         pacing=c.pacing,
         status=c.status.value,
@@ -156,11 +154,7 @@ def _to_model(c: Campaign, stored: StoredContactIds | None = None) -> CampaignMo
 
 
 def _stored_ids(m: CampaignModel) -> StoredContactIds | None:
-    if m.audience_version is None:
-        return None
-    return StoredContactIds(
-        campaign_id=m.id, version=m.audience_version, count=int(m.audience_ids), chunk_size=int(m.audience_chunk)
-    )
+    return None if m.audience_ids is None else decode_stored(m.id, m.audience_ids)
 
 
 def _audience(m: CampaignModel) -> Audience:
@@ -291,7 +285,7 @@ class DynamoCampaignRepository:
             actions.append(attribute.remove() if value is None else attribute.set(value))
         kept = campaign.audience.stored
         if kept is not None and kept.campaign_id == campaign.id:
-            self._save_if(campaign, allowed, actions, CampaignModel.audience_version == kept.version)
+            self._save_if(campaign, allowed, actions, CampaignModel.audience_ids == encode_stored(kept))
             return
         self._save_with_audience(campaign, allowed, actions)
 
@@ -303,7 +297,7 @@ class DynamoCampaignRepository:
             before = CampaignModel.get(
                 *key,
                 consistent_read=True,
-                attributes_to_get=["id", "audience_version", "audience_id_count", "audience_chunk"],
+                attributes_to_get=["id", "aud_ids"],
             )
         except CampaignModel.DoesNotExist as exc:
             raise NotFound("no such campaign", details={"campaign_id": campaign.id}) from exc
@@ -315,21 +309,17 @@ class DynamoCampaignRepository:
         if stored is None:
             actions += [
                 CampaignModel.audience.set(campaign.audience),
-                CampaignModel.audience_version.remove(),
                 CampaignModel.audience_ids.remove(),
-                CampaignModel.audience_chunk.remove(),
             ]
         else:
             actions += [
                 CampaignModel.audience.remove(),
-                CampaignModel.audience_version.set(stored.version),
-                CampaignModel.audience_ids.set(stored.count),
-                CampaignModel.audience_chunk.set(stored.chunk_size),
+                CampaignModel.audience_ids.set(encode_stored(stored)),
             ]
         same_version = (
-            CampaignModel.audience_version.does_not_exist()
+            CampaignModel.audience_ids.does_not_exist()
             if replaced is None
-            else CampaignModel.audience_version == replaced.version
+            else CampaignModel.audience_ids == encode_stored(replaced)
         )
         try:
             self._save_if(campaign, allowed, actions, same_version)
