@@ -136,6 +136,9 @@ def test_ten_thousand_ids_leave_the_campaign_item_small_and_read_back_whole(serv
     assert store.contact_ids(campaign.account_id, read.audience.stored, 9_950, 100) == ids[9_950:]
     assert store.contact_ids(campaign.account_id, read.audience.stored, 150, 100) == ids[150:250]
 
+    with pytest.raises(ValueError, match="by reference"):  # never an empty audience written for a copy
+        repo.create(read.model_copy(update={"id": "cmp_copy"}))
+    assert repo.get(campaign.account_id, "cmp_copy") is None
     with pytest.raises(Conflict):  # the same id again: refused, and its chunks do not stay
         repo.create(campaign)
     assert len(chunks_of(campaign.account_id, campaign.id)) == 100

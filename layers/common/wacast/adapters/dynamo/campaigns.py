@@ -168,6 +168,16 @@ def _audience(m: CampaignModel) -> Audience:
     return m.audience
 
 
+def _write_ids(campaign: Campaign) -> StoredContactIds | None:
+    """Write the campaign's contact ids as a new version of chunks (None: not a contact-id audience)."""
+    audience = campaign.audience
+    if audience.contact_ids is None and audience.stored is not None:  # another campaign's, not read
+        raise ValueError("an audience held by reference cannot be written: read its contact ids first")
+    if audience.contact_ids is None:
+        return None
+    return write_contact_ids(campaign.account_id, campaign.id, audience.contact_ids)
+
+
 def _to_domain(m: CampaignModel) -> Campaign:
     dispatch = m.dispatch.model_copy(update={"seq": int(m.dispatch_seq), "done": bool(m.dispatch_done)})
     return Campaign(
@@ -235,8 +245,7 @@ class DynamoCampaignRepository:
     def create(self, campaign: Campaign) -> None:
         """The contact ids first (chunks), then the campaign item that points at them: a campaign is never
         visible with half its audience."""
-        ids = campaign.audience.contact_ids
-        stored = write_contact_ids(campaign.account_id, campaign.id, ids) if ids is not None else None
+        stored = _write_ids(campaign)
         try:
             _to_model(campaign, stored).save(condition=CampaignModel.pk.does_not_exist())
         except PutError as exc:
@@ -304,8 +313,7 @@ class DynamoCampaignRepository:
         except PynamoDBException as exc:
             raise Unavailable("could not read the campaign") from exc
         replaced = _stored_ids(before)
-        ids = campaign.audience.contact_ids
-        stored = write_contact_ids(campaign.account_id, campaign.id, ids) if ids is not None else None
+        stored = _write_ids(campaign)
         if stored is None:
             actions += [
                 CampaignModel.audience.set(campaign.audience),
