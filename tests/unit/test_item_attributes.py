@@ -9,18 +9,21 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from local.dynamo_units import item_size
 from wacast.adapters.dynamo.accounts import AccountModel, _account, _account_model
+from wacast.adapters.dynamo.audience_ids import CHUNK_SIZE, AudienceChunkModel, chunk_key
 from wacast.adapters.dynamo.campaigns import CampaignModel, _to_domain, _to_model
 from wacast.adapters.dynamo.contact_items import ContactModel
 from wacast.adapters.dynamo.contact_items import to_domain as contact_of
 from wacast.adapters.dynamo.contact_items import to_model as contact_item
 from wacast.adapters.dynamo.senders import SenderModel, _model, _sender
 from wacast.domain.accounts import Account, AccountSettings
-from wacast.domain.campaigns import Audience, Campaign, DispatchState
+from wacast.domain.campaigns import Audience, Campaign, DispatchState, StoredContactIds
 from wacast.domain.contacts import Contact
 from wacast.domain.pacing import PacerState, PacingPolicy, PacingPreset
 from wacast.domain.schedules import CampaignSchedule
 from wacast.domain.senders import DriverSession, Sender, SenderState
+from wacast.services.dispatch import PAGE as DISPATCH_PAGE
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -87,7 +90,7 @@ def with_previous(stored: dict[str, Any], kind: str) -> dict[str, Any]:
 
 
 def test_a_campaign_item_reads_back_as_written_and_as_it_was_written_before() -> None:
-    stored = item(_to_model(CAMPAIGN))
+    stored = item(_to_model(CAMPAIGN, None))
     assert set(PREVIOUS["campaign"]) <= set(stored)
     assert _to_domain(CampaignModel.from_raw_data(stored)) == CAMPAIGN
     assert _to_domain(CampaignModel.from_raw_data(with_previous(stored, "campaign"))) == CAMPAIGN
@@ -117,7 +120,7 @@ def test_an_account_item_reads_back_and_an_item_without_settings_has_the_default
 
 def test_no_stored_value_is_larger_than_the_previous_mappers_wrote() -> None:
     written = {
-        "campaign": item(_to_model(CAMPAIGN)),
+        "campaign": item(_to_model(CAMPAIGN, None)),
         "sender": item(_model(SENDER)),
         "contact": item(contact_item(CONTACT)),
         "account": item(_account_model(ACCOUNT)),
@@ -125,3 +128,34 @@ def test_no_stored_value_is_larger_than_the_previous_mappers_wrote() -> None:
     for kind, previous in PREVIOUS.items():
         for name, text in previous.items():
             assert len(written[kind][name]["S"].encode()) <= len(text.encode()), (kind, name)
+
+
+def test_a_contact_id_audience_is_not_on_the_campaign_item_which_stays_small() -> None:
+    ids = [f"c_{i:024x}" for i in range(10_000)]
+    campaign = CAMPAIGN.model_copy(update={"audience": Audience(contact_ids=ids), "audience_size": len(ids)})
+    where = StoredContactIds(campaign_id=campaign.id, version="0a1b2c3d", count=len(ids), chunk_size=CHUNK_SIZE)
+    stored = item(_to_model(campaign, where))
+    assert "audience_json" not in stored and not any(c in json.dumps(stored) for c in ids[:3])
+    assert item_size(stored) < 1_500  # whatever the audience (the inline form: ~284 KB)
+    assert item_size(stored) <= item_size(item(_to_model(CAMPAIGN, None)))  # no larger than with two tags
+    inline = item(_to_model(campaign))
+    assert item_size(inline) > 250 * 1024
+    read = _to_domain(CampaignModel.from_raw_data(stored))
+    assert read.audience.contact_ids is None and read.audience.stored == where
+    assert read.model_copy(update={"audience": campaign.audience}) == campaign
+
+
+def test_a_campaign_item_written_with_its_contact_ids_inline_still_reads_them() -> None:
+    ids = [f"c_{i:024x}" for i in range(200)]
+    campaign = CAMPAIGN.model_copy(update={"audience": Audience(contact_ids=ids)})
+    previous = {**item(_to_model(campaign, None))}
+    read = _to_domain(CampaignModel.from_raw_data(previous))
+    assert read.audience.contact_ids == ids and read.audience.stored is None and read == campaign
+
+
+def test_a_chunk_of_contact_ids_is_one_read_unit_and_one_dispatcher_page() -> None:
+    ids = [f"c_{i:024x}" for i in range(CHUNK_SIZE)]
+    where = StoredContactIds(campaign_id="cmp_" + "f" * 20, version="0a1b2c3d", count=len(ids), chunk_size=CHUNK_SIZE)
+    chunk = item(AudienceChunkModel(*chunk_key("acct_" + "f" * 20, where, 99), contact_ids=ids))
+    assert item_size(chunk) < 4 * 1024 and CHUNK_SIZE == DISPATCH_PAGE
+    assert not chunk["sk"]["S"].startswith("CAMPAIGN#")  # not in the campaign listing's begins_with

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from routes.deps import PrincipalDep, ServicesDep
 from routes.errors import ERRORS, TOO_LARGE
+from wacast.bootstrap.api import ApiServices
 from wacast.domain.campaigns import Audience, Campaign, CampaignDraft, CampaignStatus, Counters
 from wacast.domain.messages import Message, MessageStatus
 from wacast.domain.pacing import PacingPolicy
@@ -89,14 +90,15 @@ def message_out(message: Message) -> MessageOut:
     return MessageOut.model_validate(message, from_attributes=True)
 
 
-def campaign_out(c: Campaign) -> CampaignOut:
-    return CampaignOut.model_validate(c, from_attributes=True)
+def campaign_out(c: Campaign, services: ApiServices) -> CampaignOut:
+    """The campaign as the API shows it: with its audience whole (contact ids are stored apart from it)."""
+    return CampaignOut.model_validate(services.campaigns.with_contact_ids(c), from_attributes=True)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create(body: CampaignDraft, principal: PrincipalDep, services: ServicesDep) -> CampaignOut:
     created = services.safety.create_campaign(principal, body)
-    return campaign_out(created.campaign).model_copy(update={"warnings": created.warnings})
+    return campaign_out(created.campaign, services).model_copy(update={"warnings": created.warnings})
 
 
 @router.get("")
@@ -107,18 +109,18 @@ def list_campaigns(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> CampaignPage:
     items, next_cursor = services.campaigns.list(principal, cursor, limit)
-    return CampaignPage(items=[campaign_out(c) for c in items], next_cursor=next_cursor)
+    return CampaignPage(items=[campaign_out(c, services) for c in items], next_cursor=next_cursor)
 
 
 @router.get("/{campaign_id}")
 def get(campaign_id: str, principal: PrincipalDep, services: ServicesDep) -> CampaignOut:
-    return campaign_out(services.campaigns.get(principal, campaign_id))
+    return campaign_out(services.campaigns.get(principal, campaign_id), services)
 
 
 @router.put("/{campaign_id}")
 def update(campaign_id: str, body: CampaignDraft, principal: PrincipalDep, services: ServicesDep) -> CampaignOut:
     """Replace the definition. The message and audience of a running campaign cannot change (409)."""
-    return campaign_out(services.campaigns.update(principal, campaign_id, body))
+    return campaign_out(services.campaigns.update(principal, campaign_id, body), services)
 
 
 @router.delete("/{campaign_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -132,7 +134,7 @@ def start(campaign_id: str, principal: PrincipalDep, services: ServicesDep, body
     """Start a run: answers at once; the dispatcher fans it out from the campaigns queue. A campaign whose
     recipients would nearly all get the same text is refused (409) unless `confirm` is true."""
     confirm = body.confirm if body else False
-    return campaign_out(services.safety.start_campaign(principal, campaign_id, confirm=confirm))
+    return campaign_out(services.safety.start_campaign(principal, campaign_id, confirm=confirm), services)
 
 
 @router.get("/{campaign_id}/safety")
@@ -143,30 +145,30 @@ def safety(campaign_id: str, principal: PrincipalDep, services: ServicesDep) -> 
 
 @router.post("/{campaign_id}/pause")
 def pause(campaign_id: str, principal: PrincipalDep, services: ServicesDep) -> CampaignOut:
-    return campaign_out(services.campaigns.pause(principal, campaign_id))
+    return campaign_out(services.campaigns.pause(principal, campaign_id), services)
 
 
 @router.post("/{campaign_id}/resume", status_code=status.HTTP_202_ACCEPTED)
 def resume(campaign_id: str, principal: PrincipalDep, services: ServicesDep) -> CampaignOut:
-    return campaign_out(services.campaigns.resume(principal, campaign_id))
+    return campaign_out(services.campaigns.resume(principal, campaign_id), services)
 
 
 @router.post("/{campaign_id}/cancel")
 def cancel(campaign_id: str, principal: PrincipalDep, services: ServicesDep) -> CampaignOut:
-    return campaign_out(services.campaigns.cancel(principal, campaign_id))
+    return campaign_out(services.campaigns.cancel(principal, campaign_id), services)
 
 
 @router.post("/{campaign_id}/schedule")
 def schedule(campaign_id: str, body: ScheduleRequest, principal: PrincipalDep, services: ServicesDep) -> CampaignOut:
     """Run once at `send_at` (ISO 8601 with an offset), or on a `cron` in `timezone` until `end`.
     Scheduling again replaces the schedule; a time in the past is refused (422)."""
-    return campaign_out(services.schedules.schedule(principal, campaign_id, body))
+    return campaign_out(services.schedules.schedule(principal, campaign_id, body), services)
 
 
 @router.delete("/{campaign_id}/schedule")
 def unschedule(campaign_id: str, principal: PrincipalDep, services: ServicesDep) -> CampaignOut:
     """Delete the schedule; a scheduled campaign goes back to draft."""
-    return campaign_out(services.schedules.unschedule(principal, campaign_id))
+    return campaign_out(services.schedules.unschedule(principal, campaign_id), services)
 
 
 @router.get("/{campaign_id}/stats")

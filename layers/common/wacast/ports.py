@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from wacast.domain.accounts import Account, AccountSettings, ApiKey, User
-from wacast.domain.campaigns import Campaign, CampaignStatus, DispatchState
+from wacast.domain.campaigns import Campaign, CampaignStatus, DispatchState, StoredContactIds
 from wacast.domain.contacts import Contact
 from wacast.domain.conversations import Conversation, ConversationEntry, Reply
 from wacast.domain.counters import CounterKey
@@ -226,6 +226,17 @@ class CampaignRepository(Protocol):
     ) -> Campaign: ...
 
     def advance_dispatch(self, campaign: Campaign, expected_seq: int, state: DispatchState, now: datetime) -> bool: ...
+
+
+class AudienceIdStore(Protocol):
+    """The contact ids of campaign audiences, kept apart from the campaigns (`domain.campaigns.StoredContactIds`)."""
+
+    def contact_ids(
+        self, account_id: str, stored: StoredContactIds, offset: int = 0, limit: int | None = None
+    ) -> list[str]:
+        """The ids from `offset` (up to `limit` of them; None: all), in the order they were given. Reads only
+        the chunks that hold them. Raises Unavailable if a chunk is missing (never a partial list)."""
+        ...
 
 
 class ApiKeyRepository(Protocol):

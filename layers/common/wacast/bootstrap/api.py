@@ -11,6 +11,7 @@ from wacast.adapters.aws import client
 from wacast.adapters.clock import SystemClock
 from wacast.adapters.dynamo.accounts import DynamoAccountRepository
 from wacast.adapters.dynamo.apikeys import DynamoApiKeyRepository
+from wacast.adapters.dynamo.audience_ids import DynamoAudienceIds
 from wacast.adapters.dynamo.campaigns import DynamoCampaignRepository, DynamoCampaignStates
 from wacast.adapters.dynamo.contacts import DynamoContactRepository
 from wacast.adapters.dynamo.conversations import DynamoConversationRepository
@@ -129,7 +130,7 @@ def build_api(settings: ApiSettings, *, clock: Clock | None = None) -> ApiServic
         accounts,
         senders,
         templates,
-        AudienceReader(contacts),
+        AudienceReader(contacts, DynamoAudienceIds()),
         sources["campaigns"],
         scheduler,
         clock,
@@ -141,7 +142,7 @@ def build_api(settings: ApiSettings, *, clock: Clock | None = None) -> ApiServic
         runs,
         senders,
         templates,
-        AudienceReader(contacts),
+        AudienceReader(contacts, DynamoAudienceIds()),
         GovernorService(senders, campaigns, campaign_states, sources["campaigns"], clock),
         clock,
         presets,

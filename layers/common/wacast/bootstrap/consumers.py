@@ -8,6 +8,7 @@ from datetime import timedelta
 from wacast.adapters.aws import client
 from wacast.adapters.clock import SystemClock
 from wacast.adapters.dynamo.accounts import DynamoAccountRepository
+from wacast.adapters.dynamo.audience_ids import DynamoAudienceIds
 from wacast.adapters.dynamo.campaigns import DynamoCampaignRepository, DynamoCampaignStates
 from wacast.adapters.dynamo.contacts import DynamoContactRepository
 from wacast.adapters.dynamo.conversations import DynamoConversationRepository
@@ -75,7 +76,7 @@ def build_dispatcher(settings: DispatcherSettings, *, clock: Clock | None = None
     campaigns, campaign_states = DynamoCampaignRepository(), DynamoCampaignStates()
     senders, templates = DynamoSenderRepository(), DynamoTemplateRepository()
     presets = presets_of(settings)
-    audience = AudienceReader(DynamoContactRepository())
+    audience = AudienceReader(DynamoContactRepository(), DynamoAudienceIds())
     # A firing deletes its one-time schedule: no target, so no queue ARN or role to pass.
     scheduler = EventBridgeScheduler(client("scheduler", settings.region), settings.schedule_group)
     runs = CampaignService(

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
 from wacast.domain.messages import COUNTERS
 from wacast.domain.pacing import PacerState, PacingPolicy
@@ -71,19 +71,71 @@ def status_after_run(recurring: bool, schedule_end: datetime | None, now: dateti
     return C.COMPLETED
 
 
+class StoredContactIds(BaseModel):
+    """Where the contact ids of a campaign's audience are kept: apart from the campaign (there may be 10,000
+    of them), in `chunks` items of up to `chunk_size` ids each, written under `version` (a new version for
+    every change of the audience, so a reader never sees half of one and half of another)."""
+
+    campaign_id: str
+    version: str
+    count: int = Field(ge=1)
+    chunk_size: int = Field(ge=1)
+
+    @property
+    def chunks(self) -> int:
+        return -(-self.count // self.chunk_size)
+
+
 class Audience(BaseModel):
     """Who gets the campaign: explicit contacts, contacts with any of some tags, or one CSV import."""
+
+    # (Not in the docstring: that is the API's description.) A campaign read from the store may carry its
+    # contact ids by reference only (`stored`, with `contact_ids` None: `Audience.by_reference`), so reading
+    # a campaign never reads 10,000 ids; `services.audience.AudienceReader` reads them, a page or all of
+    # them, where they are needed.
 
     contact_ids: list[str] | None = Field(default=None, min_length=1, max_length=10_000)
     tags: list[str] | None = Field(default=None, min_length=1, max_length=20)
     import_batch: str | None = Field(default=None, min_length=1, max_length=128)
+    #: Where these contact ids are stored (set by the store, never by a client: not part of the API).
+    _stored: StoredContactIds | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Self:
         given = [x for x in (self.contact_ids, self.tags, self.import_batch) if x is not None]
-        if len(given) != 1:
+        if len(given) != 1 and not (not given and self._stored is not None):  # (by reference: none is given)
             raise ValueError("give exactly one of contact_ids, tags or import_batch")
         return self
+
+    @classmethod
+    def by_reference(cls, stored: StoredContactIds) -> Audience:
+        """A contact-id audience whose ids were not read: only where they are."""
+        audience = cls.model_construct(contact_ids=None, tags=None, import_batch=None)
+        audience._stored = stored
+        return audience
+
+    @property
+    def stored(self) -> StoredContactIds | None:
+        return self._stored
+
+    def with_contact_ids(self, contact_ids: list[str], stored: StoredContactIds | None) -> Audience:
+        """This audience with its ids read (and still known to be stored at `stored`)."""
+        audience = Audience(contact_ids=contact_ids)
+        audience._stored = stored
+        return audience
+
+    def __eq__(self, other: object) -> bool:
+        """Who is in it (where it is stored does not matter)."""
+        if not isinstance(other, Audience):
+            return NotImplemented
+        return (self.contact_ids, self.tags, self.import_batch, self._stored if self.contact_ids is None else None) == (
+            other.contact_ids,
+            other.tags,
+            other.import_batch,
+            other._stored if other.contact_ids is None else None,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like every pydantic model
 
 
 class Counters(BaseModel):

@@ -18,6 +18,7 @@ from wacast.domain.campaigns import (
     RESUMABLE,
     RETUNABLE,
     STARTABLE,
+    Audience,
     Campaign,
     CampaignDraft,
     CampaignStatus,
@@ -73,6 +74,7 @@ class CampaignService:
     def create(self, principal: Principal, draft: CampaignDraft) -> Campaign:
         now = self.clock.now()
         sender_id = self._check_references(principal, draft)
+        size = self._measured(principal.account_id, draft.audience)
         campaign = Campaign(
             id=f"cmp_{uuid.uuid4().hex[:20]}",
             account_id=principal.account_id,
@@ -81,7 +83,7 @@ class CampaignService:
             template_id=draft.template_id,
             body=draft.body,
             audience=draft.audience,
-            audience_size=self.audience.size(principal.account_id, draft.audience),
+            audience_size=size,
             pacing=draft.pacing,
             created_at=now,
             updated_at=now,
@@ -98,15 +100,21 @@ class CampaignService:
     def list(self, principal: Principal, cursor: str | None, limit: int) -> tuple[list[Campaign], str | None]:
         return self.campaigns.list_for_account(principal.account_id, cursor=cursor, limit=limit)
 
+    def with_contact_ids(self, campaign: Campaign) -> Campaign:
+        """The campaign with its audience's contact ids read, if it holds them by reference (a campaign read
+        from the store does: its ids are apart from it). For what shows the whole audience: the API."""
+        audience = self.audience.with_contact_ids(campaign.account_id, campaign.audience)
+        return campaign if audience is campaign.audience else campaign.model_copy(update={"audience": audience})
+
     def update(self, principal: Principal, campaign_id: str, draft: CampaignDraft) -> Campaign:
         """Replace the definition. What is sent (body, template, audience, sender) is frozen once the
         campaign started; the name and pacing may change at any time before it ends."""
-        current = self.get(principal, campaign_id)
+        current = self.with_contact_ids(self.get(principal, campaign_id))
         sender_id = self._check_references(principal, draft)
-        content_changed = (draft.body, draft.template_id, draft.audience, sender_id) != (
+        audience_changed = draft.audience != current.audience
+        content_changed = audience_changed or (draft.body, draft.template_id, sender_id) != (
             current.body,
             current.template_id,
-            current.audience,
             current.sender_id,
         )
         allowed = EDITABLE if content_changed else RETUNABLE
@@ -115,14 +123,15 @@ class CampaignService:
                 f"a {current.status} campaign's message and audience cannot change",
                 details={"campaign_id": campaign_id, "status": current.status.value},
             )
-        size = self.audience.size(principal.account_id, draft.audience) if content_changed else current.audience_size
+        size = self._measured(principal.account_id, draft.audience) if content_changed else current.audience_size
         updated = current.model_copy(
             update={
                 "name": draft.name,
                 "sender_id": sender_id,
                 "template_id": draft.template_id,
                 "body": draft.body,
-                "audience": draft.audience,
+                # unchanged: the audience as stored (its ids are not written again)
+                "audience": draft.audience if audience_changed else current.audience,
                 "audience_size": size,
                 "pacing": draft.pacing,
                 "updated_at": self.clock.now(),
@@ -144,7 +153,7 @@ class CampaignService:
         scheduled once uses up its schedule. `min_gap_ms` (the legacy delayMs) slows this run's pacing
         to at least that gap between two sends; it never makes it faster (the sender's floor holds)."""
         current = self.get(principal, campaign_id)
-        if current.status in STARTABLE and self.audience.size(principal.account_id, current.audience) == 0:
+        if current.status in STARTABLE and self.audience.is_empty(principal.account_id, current.audience):
             raise Conflict("the audience is empty: nobody would get this campaign", details={"field": "audience"})
         pacing = self._slowed(current, min_gap_ms) if min_gap_ms is not None else None
         once = current.schedule if current.schedule and current.schedule.kind == "once" else None
@@ -289,10 +298,15 @@ class CampaignService:
             raise NotFound("no such sender in this account", details={"field": "sender_id"})
         if draft.template_id is not None and self.templates.get(principal.account_id, draft.template_id) is None:
             raise NotFound("no such template in this account", details={"field": "template_id"})
-        unknown = self.audience.unknown_contacts(principal.account_id, draft.audience)
+        return sender_id
+
+    def _measured(self, account_id: str, audience: Audience) -> int:
+        """How many contacts the audience has now; NotFound if it names contact ids the account does not
+        have. One read of an explicit list does both."""
+        size, unknown = self.audience.measure(account_id, audience)
         if unknown:
             raise NotFound(
                 f"{len(unknown)} contact id(s) of the audience name no contact of this account",
                 details={"field": "audience.contact_ids", "unknown": unknown},
             )
-        return sender_id
+        return size

@@ -3,6 +3,11 @@
 Counters are top-level numbers moved by ADD in the same transaction as each message (see
 messages.py). Lifecycle changes and dispatch progress are conditional writes on the status and on
 `dispatch_seq`, so two dispatch jobs can never both advance one campaign.
+
+An audience of contact ids is not on the campaign item (which the delivery path reads and rewrites all
+the time): its ids are in chunk items (audience_ids.py), and the item holds where they are (`aud_ids`), so
+it stays ~1 KB whatever the audience. Items written before that still hold the ids inline in
+`audience_json`: they are read as they are (a later change of their audience writes the chunked form).
 """
 
 from __future__ import annotations
@@ -12,11 +17,18 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DeleteError, PutError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, PynamoDBException, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from wacast.adapters.dynamo.attributes import PydanticAttribute
+from wacast.adapters.dynamo.audience_ids import (
+    decode_stored,
+    delete_all_contact_ids,
+    delete_contact_ids,
+    encode_stored,
+    write_contact_ids,
+)
 from wacast.adapters.dynamo.cursors import cursor_id, encode_cursor
 from wacast.adapters.dynamo.table import TableModel, is_condition_failure
 from wacast.domain.campaigns import (
@@ -29,6 +41,7 @@ from wacast.domain.campaigns import (
     CampaignStatus,
     Counters,
     DispatchState,
+    StoredContactIds,
     is_recurring,
     run_is_over,
     status_after_run,
@@ -79,7 +92,11 @@ class CampaignModel(CampaignCountersModel):
     sender_id = UnicodeAttribute()
     template_id = UnicodeAttribute(null=True)
     body = UnicodeAttribute(null=True)
-    audience = PydanticAttribute(Audience, exclude_none=True, attr_name="audience_json")
+    #: Tags or an import batch (small); contact ids only on items written before they moved to chunks.
+    audience = PydanticAttribute(Audience, null=True, exclude_none=True, attr_name="audience_json")
+    #: A contact-id audience: where its chunks are, "{version}:{count}:{chunk size}" (audience_ids.py);
+    #: absent for the other audiences. One short attribute: the item is near 1 KB, a write unit's size.
+    audience_ids = UnicodeAttribute(null=True, attr_name="aud_ids")
     audience_size = NumberAttribute(default=0)
     pacing = PydanticAttribute(PacingPolicy, null=True, attr_name="pacing_json")
     dispatch = PydanticAttribute(DispatchState, default=DispatchState, attr_name="dispatch_json")
@@ -99,7 +116,9 @@ COUNTER_ATTRIBUTES["replied"] = CampaignCountersModel.count_replied
 DEFINITION_FIELDS = ("name", "sender_id", "template_id", "body", "audience", "audience_size", "pacing")
 
 
-def _to_model(c: Campaign) -> CampaignModel:
+def _to_model(c: Campaign, stored: StoredContactIds | None = None) -> CampaignModel:
+    """The item of a new campaign; `stored`: where its contact ids were written (None: the audience is inline,
+    as items of contact-id audiences were before their ids moved to chunks)."""
     model = CampaignModel(
         *campaign_key(c.account_id, c.id),
         id=c.id,
@@ -108,7 +127,8 @@ def _to_model(c: Campaign) -> CampaignModel:
         sender_id=c.sender_id,
         template_id=c.template_id,
         body=c.body,
-        audience=c.audience,
+        audience=None if stored else c.audience,
+        audience_ids=encode_stored(stored) if stored else None,
         audience_size=c.audience_size,
         pacing=c.pacing,
         status=c.status.value,
@@ -133,6 +153,31 @@ def _to_model(c: Campaign) -> CampaignModel:
     return model
 
 
+def _stored_ids(m: CampaignModel) -> StoredContactIds | None:
+    return None if m.audience_ids is None else decode_stored(m.id, m.audience_ids)
+
+
+def _audience(m: CampaignModel) -> Audience:
+    """The item's audience: by reference to its chunks, or inline (tags, an import batch, or the contact ids of
+    an item written before they moved to chunks)."""
+    stored = _stored_ids(m)
+    if stored is not None:
+        return Audience.by_reference(stored)
+    if m.audience is None:
+        raise Unavailable("the campaign item has no audience", details={"campaign_id": m.id})
+    return m.audience
+
+
+def _write_ids(campaign: Campaign) -> StoredContactIds | None:
+    """Write the campaign's contact ids as a new version of chunks (None: not a contact-id audience)."""
+    audience = campaign.audience
+    if audience.contact_ids is None and audience.stored is not None:  # another campaign's, not read
+        raise ValueError("an audience held by reference cannot be written: read its contact ids first")
+    if audience.contact_ids is None:
+        return None
+    return write_contact_ids(campaign.account_id, campaign.id, audience.contact_ids)
+
+
 def _to_domain(m: CampaignModel) -> Campaign:
     dispatch = m.dispatch.model_copy(update={"seq": int(m.dispatch_seq), "done": bool(m.dispatch_done)})
     return Campaign(
@@ -142,7 +187,7 @@ def _to_domain(m: CampaignModel) -> Campaign:
         sender_id=m.sender_id,
         template_id=m.template_id,
         body=m.body,
-        audience=m.audience,
+        audience=_audience(m),
         audience_size=int(m.audience_size),
         pacing=m.pacing,
         status=CampaignStatus(m.status),
@@ -198,11 +243,17 @@ class DynamoCampaignRepository:
     """Campaigns in DynamoDB."""
 
     def create(self, campaign: Campaign) -> None:
+        """The contact ids first (chunks), then the campaign item that points at them: a campaign is never
+        visible with half its audience."""
+        stored = _write_ids(campaign)
         try:
-            _to_model(campaign).save(condition=CampaignModel.pk.does_not_exist())
+            _to_model(campaign, stored).save(condition=CampaignModel.pk.does_not_exist())
         except PutError as exc:
             if is_condition_failure(exc):
+                if stored is not None:  # surely not written: nothing points at these chunks
+                    delete_contact_ids(campaign.account_id, stored)
                 raise Conflict("a campaign with this id exists") from exc
+            # (the put may have been written all the same: its chunks stay)
             raise Unavailable("could not save the campaign") from exc
 
     def get(self, account_id: str, campaign_id: str) -> Campaign | None:
@@ -224,26 +275,98 @@ class DynamoCampaignRepository:
         return items, (encode_cursor("campaigns", last["sk"]["S"].removeprefix("CAMPAIGN#")) if last else None)
 
     def save_definition(self, campaign: Campaign, allowed: Iterable[CampaignStatus]) -> None:
-        """Write the editable fields, only while the campaign is in one of `allowed` statuses."""
+        """Write the editable fields, only while the campaign is in one of `allowed` statuses.
+
+        An audience still stored where it was (`Audience.stored` names this campaign) is left alone. A new
+        one is written whole before the item points at it: a new contact-id audience gets a new version of
+        chunks, then the item switches to it (on condition that the version it replaces is still the one in
+        force: a concurrent change of the audience makes this one a Conflict), then the old version's chunks
+        are deleted (best effort)."""
+        allowed = frozenset(allowed)
         actions: list[Action] = [
             CampaignModel.name.set(campaign.name),
             CampaignModel.sender_id.set(campaign.sender_id),
-            CampaignModel.audience.set(campaign.audience),
             CampaignModel.audience_size.set(campaign.audience_size),
             CampaignModel.updated_at.set(campaign.updated_at),
         ]
         for name in ("template_id", "body", "pacing"):
             value, attribute = getattr(campaign, name), getattr(CampaignModel, name)
             actions.append(attribute.remove() if value is None else attribute.set(value))
-        self._update(campaign.account_id, campaign.id, actions, _status_in(allowed))
+        kept = campaign.audience.stored
+        if kept is not None and kept.campaign_id == campaign.id:
+            self._save_if(campaign, allowed, actions, CampaignModel.audience_ids == encode_stored(kept))
+            return
+        self._save_with_audience(campaign, allowed, actions)
+
+    def _save_with_audience(
+        self, campaign: Campaign, allowed: frozenset[CampaignStatus], actions: list[Action]
+    ) -> None:
+        key = campaign_key(campaign.account_id, campaign.id)
+        try:
+            before = CampaignModel.get(
+                *key,
+                consistent_read=True,
+                attributes_to_get=["id", "aud_ids"],
+            )
+        except CampaignModel.DoesNotExist as exc:
+            raise NotFound("no such campaign", details={"campaign_id": campaign.id}) from exc
+        except PynamoDBException as exc:
+            raise Unavailable("could not read the campaign") from exc
+        replaced = _stored_ids(before)
+        stored = _write_ids(campaign)
+        if stored is None:
+            actions += [
+                CampaignModel.audience.set(campaign.audience),
+                CampaignModel.audience_ids.remove(),
+            ]
+        else:
+            actions += [
+                CampaignModel.audience.remove(),
+                CampaignModel.audience_ids.set(encode_stored(stored)),
+            ]
+        same_version = (
+            CampaignModel.audience_ids.does_not_exist()
+            if replaced is None
+            else CampaignModel.audience_ids == encode_stored(replaced)
+        )
+        try:
+            self._save_if(campaign, allowed, actions, same_version)
+        except (Conflict, NotFound):
+            if stored is not None:  # surely not in force
+                delete_contact_ids(campaign.account_id, stored)
+            raise
+        # (on Unavailable the new chunks may be in force: they stay)
+        if replaced is not None:
+            delete_contact_ids(campaign.account_id, replaced)
+
+    def _save_if(
+        self, campaign: Campaign, allowed: frozenset[CampaignStatus], actions: list[Action], same_audience: Condition
+    ) -> None:
+        """The definition's write, if the campaign is in one of `allowed` and its audience is the one read."""
+        condition = CampaignModel.pk.exists() & _status_in(allowed) & same_audience
+        try:
+            CampaignModel(*campaign_key(campaign.account_id, campaign.id)).update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if not is_condition_failure(exc):
+                raise Unavailable("could not update the campaign") from exc
+            current = self.get(campaign.account_id, campaign.id)
+            if current is not None and current.status in allowed:
+                raise Conflict(
+                    "the campaign's audience was changed meanwhile: read it again",
+                    details={"campaign_id": campaign.id, "field": "audience"},
+                ) from exc
+            raise self._refusal(campaign.account_id, campaign.id, "changed") from exc
 
     def delete(self, account_id: str, campaign_id: str, allowed: Iterable[CampaignStatus]) -> None:
+        """Delete the campaign item, then its audience chunks (every version; best effort: a leftover is
+        never read)."""
         try:
             CampaignModel(*campaign_key(account_id, campaign_id)).delete(condition=_status_in(allowed))
         except DeleteError as exc:
             if is_condition_failure(exc):
                 raise self._refusal(account_id, campaign_id, "deleted") from exc
             raise Unavailable("could not delete the campaign") from exc
+        delete_all_contact_ids(account_id, campaign_id)
 
     def transition(
         self,
