@@ -56,9 +56,10 @@ class AudienceReader:
         return [i for i in audience.contact_ids if i not in found]
 
     def page(
-        self, account_id: str, audience: Audience, position: Position, limit: int
+        self, account_id: str, audience: Audience, position: Position, limit: int, *, consistent: bool = True
     ) -> tuple[list[Contact], Position | None]:
-        """Up to `limit` contacts from `position`, and the position after them (None at the end)."""
+        """Up to `limit` contacts from `position`, and the position after them (None at the end). With
+        `consistent` False the contacts may be read as they were a moment ago (half the read units)."""
         if audience.tags is None:
             contacts, cursor = self.contacts.page(
                 account_id,
@@ -66,10 +67,13 @@ class AudienceReader:
                 contact_ids=audience.contact_ids,
                 cursor=position.cursor,
                 limit=limit,
+                consistent=consistent,
             )
             return contacts, (Position(0, cursor) if cursor else None)
         tag = audience.tags[position.index]
-        contacts, cursor = self.contacts.page(account_id, tag=tag, cursor=position.cursor, limit=limit)
+        contacts, cursor = self.contacts.page(
+            account_id, tag=tag, cursor=position.cursor, limit=limit, consistent=consistent
+        )
         earlier = set(audience.tags[: position.index])
         contacts = [c for c in contacts if not earlier.intersection(c.tags)]
         if cursor is not None:
