@@ -79,7 +79,8 @@ class WindowCount:
                 self.latest = message.created_at if self.latest is None else max(self.latest, message.created_at)
 
     def through(self, now: datetime) -> datetime:
-        return now if self.latest is None else max(now, self.latest)
+        """The next `counted_through`: never earlier than this one (clocks of two Lambdas may differ)."""
+        return max(t for t in (now, self.latest, self.counted_through) if t is not None)
 
 
 class DispatchService:
@@ -172,9 +173,9 @@ class DispatchService:
             if not planner.plan(pacer, 1, now, horizon)[0]:
                 break  # the window is full
             room = int((horizon - max(now, pacer.next_at or now)) / min_gap) + 1
-            # Eventually consistent: the tag query (an index of the same table) is too, a contact changed a
-            # moment ago is read as it was (as if the window had run a moment earlier), and the host checks
-            # the opt-out again, consistently, right before each send.
+            # Eventually consistent (half the read units): the query that lists a tag's or an import's
+            # contacts is anyway, a contact changed a moment ago is read as it was (as if the window had run
+            # a moment earlier), and the host checks the opt-out again, consistently, right before each send.
             contacts, position = self.audience.page(
                 campaign.account_id, campaign.audience, position, min(PAGE, room), consistent=False
             )
