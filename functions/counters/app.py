@@ -17,9 +17,9 @@ from wacast.domain.messages import MessageStatus
 from wacast.observability import logger, metrics, tracer
 from wacast.settings import CountersSettings
 
-#: The mark a new message item carries (adapters/dynamo/messages.py) when its creation is counted from its
-#: INSERT record (the template's filter asks for it too).
-COUNTED_ON_INSERT = "counted_on_insert"
+#: The stored name of the mark a new message item carries (`counted_on_insert`, adapters/dynamo/messages.py)
+#: when its creation is counted from its INSERT record (the template's filter asks for it too).
+COUNTED_ON_INSERT = "ins"
 
 
 @lru_cache(maxsize=1)

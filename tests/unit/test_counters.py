@@ -150,7 +150,7 @@ def inserted_record(run: int, campaign: str | None = "cmp_demo", marked: bool = 
     if campaign is not None:
         image["campaign_id"] = {"S": campaign}
     if not marked:
-        del image["counted_on_insert"]
+        del image["ins"]
     return dict(record)
 
 

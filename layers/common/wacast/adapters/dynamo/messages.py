@@ -13,10 +13,11 @@ gsi6 (keys only): CONV#{account}#{phone} / {created ms}_{message}, written once:
       writes per message for a path only a crash takes.)
 
 A new message is one conditional PutItem (attribute_not_exists(pk)) of the message alone, marked
-`counted_on_insert`; every later status change is a single conditional write. The counters function counts
-both from the table's stream (services/counters.py, a batch at a time): the creation from the item's INSERT
-record, which exists only for a real creation (a put that finds the message there writes nothing), onto its
-campaign's counters or its account's direct-counters item ACCT#{account} / COUNTERS#DIRECT.
+`counted_on_insert` (stored as `ins`: 4 bytes); every later status change is a single conditional write.
+The counters function counts both from the table's stream (services/counters.py, a batch at a time): the
+creation from the item's INSERT record, which exists only for a real creation (a put that finds the
+message there writes nothing), onto its campaign's counters or its account's direct-counters item
+ACCT#{account} / COUNTERS#DIRECT.
 """
 
 from __future__ import annotations
@@ -94,8 +95,9 @@ class MessageModel(TableModel):
     gsi6sk = UnicodeAttribute(null=True)
     replied_at = UTCDateTimeAttribute(null=True)  # its recipient's first answer (counted once, in `replied`)
     #: Its creation is counted from its INSERT record (functions/counters/app.py; older items were counted
-    #: by the transaction that wrote them).
-    counted_on_insert = BooleanAttribute(null=True)
+    #: by the transaction that wrote them). A short name: every byte of every message is billed on each write,
+    #: and an item just under 1 KB costs twice as much once over it.
+    counted_on_insert = BooleanAttribute(null=True, attr_name="ins")
     by_campaign = Gsi4()
     by_provider_id = Gsi5()
     by_conversation = Gsi6()
