@@ -40,7 +40,7 @@ class InMemoryContacts:
     def get(self, account_id: str, contact_id: str) -> Contact | None:
         return self.items.get((account_id, contact_id))
 
-    def get_many(self, account_id: str, contact_ids: Sequence[str]) -> dict[str, Contact]:
+    def get_many(self, account_id: str, contact_ids: Sequence[str], *, consistent: bool = True) -> dict[str, Contact]:
         return {cid: self.items[(account_id, cid)] for cid in contact_ids if (account_id, cid) in self.items}
 
     def page(
@@ -52,6 +52,7 @@ class InMemoryContacts:
         contact_ids: Sequence[str] | None = None,
         cursor: str | None = None,
         limit: int = 100,
+        consistent: bool = True,  # an in-memory read is always current
     ) -> tuple[list[Contact], str | None]:
         if contact_ids is not None:
             offset = int(cursor or 0)

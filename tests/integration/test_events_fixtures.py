@@ -65,6 +65,7 @@ FIXTURES: dict[str, str] = {
     "sqs_outbox_dead.json": "DlqFunction",
     "sqs_campaign_dead.json": "DlqFunction",
     "dynamodb_message_changes.json": "CountersFunction",
+    "dynamodb_message_created.json": "CountersFunction",
     "sqs_import_job.json": "FilesFunction",
     "sqs_webhook_delivery.json": "WebhooksFunction",
 }
@@ -506,6 +507,18 @@ def message_changes(case: Case) -> None:
         world.close()
 
 
+def message_created(case: Case) -> None:
+    """A direct message's creation (its INSERT record) is counted once on its account's direct counters:
+    total and queued; a retry of the same batch moves nothing."""
+    session = case.services.auth.register("owner@example.com", "a-long-password", "Acme Retail")
+    event = json.loads(json.dumps(case.event).replace("acct_demo", session.account.id))
+    assert not any(case.services.messages.direct_counters(session.account.id).values())
+    for _ in range(2):  # Lambda retries a batch it is not sure of: the second time changes nothing
+        invoke_with_root("CountersFunction", case.roots.counters, event)
+    moved = {k: v for k, v in case.services.messages.direct_counters(session.account.id).items() if v}
+    assert moved == {"total": 1, "queued": 1}
+
+
 def import_job(case: Case) -> None:
     """A started import: the job its start queues, run by the files function, imports the uploaded file."""
     import httpx
@@ -577,6 +590,7 @@ SCENARIOS: dict[str, Callable[[Case], None]] = {
     "sqs_outbox_dead.json": outbox_dead,
     "sqs_campaign_dead.json": campaign_dead,
     "dynamodb_message_changes.json": message_changes,
+    "dynamodb_message_created.json": message_created,
     "sqs_import_job.json": import_job,
     "sqs_webhook_delivery.json": webhook_delivery,
 }

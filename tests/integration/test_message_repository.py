@@ -1,4 +1,5 @@
-"""The state machine's conditional writes, and campaign counters moved in the same transaction."""
+"""The state machine's conditional writes; a new message is one conditional put of the message alone, and
+the counters count its creation and each change from the table's stream, once."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ S = MessageStatus
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
 
-def new_message(message_id: str = "m1", campaign: str | None = None) -> Message:
+def new_message(message_id: str = "m1", campaign: str | None = None, run: int = 0) -> Message:
     return Message(
         id=message_id,
         account_id="a1",
@@ -24,6 +25,7 @@ def new_message(message_id: str = "m1", campaign: str | None = None) -> Message:
         phone="+919876543210",
         body="hi",
         campaign_id=campaign,
+        run=run,
         created_at=NOW,
         updated_at=NOW,
         history=[StatusChange(status=S.QUEUED, at=NOW)],
@@ -32,7 +34,8 @@ def new_message(message_id: str = "m1", campaign: str | None = None) -> Message:
 
 def counters(campaign_id: str) -> dict[str, int]:
     item = CampaignCountersModel.get(*campaign_key("a1", campaign_id), consistent_read=True)
-    return {name: int(getattr(item, f"count_{name}")) for name in ("total", "queued", "sent", "delivered", "failed")}
+    names = ("total", "queued", "sent", "delivered", "failed", "inserted")
+    return {name: int(getattr(item, f"count_{name}")) for name in names}
 
 
 def test_create_is_idempotent(services: Services) -> None:
@@ -101,11 +104,14 @@ def test_sends_to_a_phone_come_newest_first_a_few_at_a_time_and_skip_replies(ser
     assert [m.id for m in sends] == [f"m{i:02d}" for i in range(21, -1, -1)]
 
 
-def test_a_new_message_is_counted_with_its_write_and_each_change_from_the_stream_once(services: Services) -> None:
+def test_a_new_message_is_counted_from_its_insert_and_each_change_from_the_stream_once(services: Services) -> None:
     CampaignCountersModel(*campaign_key("a1", "c1"), status="running").save()
-    for i in range(3):
-        services.messages.create(new_message(f"m{i}", campaign="c1"))
-    assert counters("c1") == {"total": 3, "queued": 3, "sent": 0, "delivered": 0, "failed": 0}  # in the create
+    for i in range(3):  # two messages of a run (the dispatcher's), one sent to the campaign directly (run 0)
+        assert services.messages.create(new_message(f"m{i}", campaign="c1", run=1 if i < 2 else 0))
+    assert not services.messages.create(new_message("m0", campaign="c1", run=1))  # there already: nothing written
+    assert counters("c1")["total"] == 0  # the message's own write touches no counter item
+    assert services.roots.settle_counters() == 3  # one INSERT record per message created, none for the retry
+    assert counters("c1") == {"total": 3, "queued": 3, "sent": 0, "delivered": 0, "failed": 0, "inserted": 2}
     m = services.messages.get("m0")
     assert m is not None
     m = services.messages.transition(m, S.SENDING, NOW)  # not a counter change
@@ -116,8 +122,27 @@ def test_a_new_message_is_counted_with_its_write_and_each_change_from_the_stream
     services.messages.transition(m1, S.FAILED, NOW, changes={"last_error": "x"})
     assert counters("c1")["queued"] == 3  # a status change is one write of the message alone
     assert services.roots.settle_counters() == 4  # the counters function applies the stream's changes
-    assert counters("c1") == {"total": 3, "queued": 1, "sent": 0, "delivered": 1, "failed": 1}
+    assert counters("c1") == {"total": 3, "queued": 1, "sent": 0, "delivered": 1, "failed": 1, "inserted": 2}
     assert services.roots.settle_counters() == 0 and counters("c1")["delivered"] == 1  # once
+
+
+def test_create_many_puts_each_message_and_says_which_were_new(services: Services) -> None:
+    CampaignCountersModel(*campaign_key("a1", "c1"), status="running").save()
+    assert services.messages.create(new_message("m3", campaign="c1", run=1))  # an earlier attempt wrote this one
+    page = [new_message(f"m{i}", campaign="c1", run=1) for i in range(60)]
+    created = services.messages.create_many(page)
+    assert created == [i != 3 for i in range(60)]  # in order; the one there already is not new
+    assert all(services.messages.get(f"m{i}") is not None for i in range(60))
+    assert services.messages.create_many(page) == [False] * 60  # the same page again writes nothing
+    services.roots.settle_counters()
+    assert counters("c1") == {"total": 60, "queued": 60, "sent": 0, "delivered": 0, "failed": 0, "inserted": 60}
+
+
+def test_a_direct_message_is_counted_on_its_accounts_direct_counters_from_the_stream(services: Services) -> None:
+    assert services.messages.create(new_message("d1"))
+    assert services.messages.direct_counters("a1").get("total", 0) == 0  # not by its own write
+    services.roots.settle_counters()
+    assert {k: v for k, v in services.messages.direct_counters("a1").items() if v} == {"total": 1, "queued": 1}
 
 
 def test_a_failed_condition_moves_no_counter(services: Services) -> None:
@@ -141,6 +166,7 @@ def test_a_message_of_a_deleted_campaign_still_moves(services: Services) -> None
     services.messages.transition(m, S.SKIPPED, NOW)
     stored = services.messages.get("m1")
     assert stored is not None and stored.status is S.SKIPPED
-    services.roots.settle_counters()  # its move goes nowhere: no stub campaign item is made
+    assert services.messages.create(new_message("m2", campaign="gone"))  # written: the host skips it
+    services.roots.settle_counters()  # their moves go nowhere: no stub campaign item is made
     with pytest.raises(CampaignCountersModel.DoesNotExist):
         CampaignCountersModel.get(*campaign_key("a1", "gone"))

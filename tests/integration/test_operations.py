@@ -42,6 +42,7 @@ def test_stats_show_counters_rates_drivers_and_an_eta_from_the_pacing_plan(
     campaign = world.campaign("stats", pacing=paced)
     world.services.campaigns.start(world.principal, campaign.id)
     world.pump_jobs(wait=1)  # six sends planned a minute apart: SQS holds them back
+    world.pump_counters()  # their creations, counted from the table's stream
     stats = client.get(f"/api/campaigns/{campaign.id}/stats", headers=auth(world)).json()
     assert stats["status"] == "running" and stats["counters"]["queued"] == 6
     started = world.reload(campaign).started_at

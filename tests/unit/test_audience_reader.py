@@ -56,6 +56,7 @@ class Contacts:
         contact_ids: Sequence[str] | None = None,
         cursor: str | None = None,
         limit: int = 100,
+        consistent: bool = True,
     ) -> tuple[list[Contact], str | None]:
         assert contact_ids is not None and cursor is None and len(contact_ids) <= limit
         found = [i for i in dict.fromkeys(contact_ids) if i not in self.missing]

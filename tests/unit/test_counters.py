@@ -1,12 +1,13 @@
-"""The counters function: message status changes from the table's stream move the counters exactly once,
-however often Lambda delivers a batch again, and complete the campaigns whose last message settled."""
+"""The counters function: message creations and status changes from the table's stream move the counters
+exactly once, however often Lambda delivers a batch again, and complete the campaigns whose runs are over;
+and how a dispatch window counts its messages for the run's completion."""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,9 @@ from local.lambda_runtime import load_module
 from tests.fakes import FakeClock, InMemoryCampaignStates
 from wacast.domain.counters import CounterKey, StatusChange, aggregate, moves_of
 from wacast.domain.errors import StaleState
-from wacast.domain.messages import MessageStatus
+from wacast.domain.messages import Message, MessageStatus
 from wacast.services.counters import TARGETS_PER_WRITE, CountersService
+from wacast.services.dispatch import WindowCount
 
 S = MessageStatus
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,3 +140,71 @@ def test_a_messages_first_reply_counts_once_in_replied_and_moves_nothing_else() 
     assert service.apply("batch-R", [change]) == 1
     assert service.apply("batch-R", [change]) == 0  # Lambda delivers the batch again: counted once
     assert ledger.counters[CounterKey("acct_demo", "cmp_demo")] == {"replied": 1}
+
+
+def inserted_record(run: int, campaign: str | None = "cmp_demo", marked: bool = True) -> dict[str, Any]:
+    """The fixture's INSERT record (a direct message), made a run's message of `campaign` when asked."""
+    record = json.loads((ROOT / "events/dynamodb_message_created.json").read_text())["Records"][0]
+    image = record["dynamodb"]["NewImage"]
+    image["run"] = {"N": str(run)}
+    if campaign is not None:
+        image["campaign_id"] = {"S": campaign}
+    if not marked:
+        del image["ins"]
+    return dict(record)
+
+
+def test_a_creation_is_counted_from_its_insert_record_and_a_runs_message_also_in_inserted() -> None:
+    app = load_module(ROOT / "functions/counters", "app", "wacast_fn_CountersFunction")
+    dispatched = app.status_change(inserted_record(run=2))
+    assert dispatched is not None and dispatched.old is None and dispatched.key == CounterKey("acct_demo", "cmp_demo")
+    assert moves_of(dispatched) == {"total": 1, "queued": 1, "inserted": 1}
+    linked = app.status_change(inserted_record(run=0))  # sent to the campaign directly: not the dispatcher's
+    assert linked is not None and moves_of(linked) == {"total": 1, "queued": 1}
+    direct = app.status_change(inserted_record(run=0, campaign=None))
+    assert direct is not None and direct.key == CounterKey("acct_demo", None)
+    # an item written before creations were counted from the stream was counted by its own write
+    assert app.status_change(inserted_record(run=2, marked=False)) is None
+
+
+def test_a_creation_and_the_settle_of_the_same_message_in_one_batch_net_out() -> None:
+    service, ledger, campaigns = world()
+    created = StatusChange(sequence=1, key=CAMPAIGN, old=None, new=S.QUEUED, dispatched=True)
+    assert service.apply("batch-I", [created, change(2, S.SENDING, S.SENT, driver="neonize")]) == 2
+    assert service.apply("batch-I", [created]) == 0  # delivered again: counted once
+    assert dict(ledger.counters[CAMPAIGN]) == {"total": 1, "inserted": 1, "sent": 1, "via_neonize": 1}
+    assert campaigns.completion_checks == ["c1", "c1"]
+
+
+def message(message_id: str, created_at: datetime) -> Message:
+    return Message(
+        id=message_id,
+        account_id="a1",
+        sender_id="s1",
+        phone="+919876543210",
+        body="hi",
+        campaign_id="c1",
+        run=1,
+        created_at=created_at,
+        updated_at=created_at,
+    )
+
+
+def test_a_window_counts_each_of_its_messages_once_and_none_an_earlier_window_counted() -> None:
+    committed, crashed, now = (datetime(2026, 12, 1, 10, m, tzinfo=UTC) for m in (0, 5, 9))
+    window = WindowCount(counted_through=committed)
+    window.add(created=[message("new", now)], found=[])
+    window.add(
+        created=[],
+        found=[
+            message("new", now),  # the same contact again in this window
+            message("left-by-a-crash", crashed),  # written by an attempt that never committed
+            message("met-before", committed),  # an earlier window's message, its contact met again
+        ],
+    )
+    assert window.ids == {"new", "left-by-a-crash"} and window.through(now) == now
+    raced = WindowCount(counted_through=committed)  # a duplicate job, started after this one, wrote it
+    raced.add(created=[], found=[message("later", now + timedelta(seconds=1))])
+    assert raced.ids == {"later"} and raced.through(now) == now + timedelta(seconds=1)
+    assert WindowCount(counted_through=None).through(now) == now
+    assert WindowCount(counted_through=now).through(committed) == now  # never back: another Lambda's clock

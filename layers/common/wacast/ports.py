@@ -225,7 +225,12 @@ class CampaignRepository(Protocol):
         **changes: Any,
     ) -> Campaign: ...
 
-    def advance_dispatch(self, campaign: Campaign, expected_seq: int, state: DispatchState, now: datetime) -> bool: ...
+    def advance_dispatch(
+        self, campaign: Campaign, expected_seq: int, state: DispatchState, now: datetime, dispatched: int = 0
+    ) -> bool:
+        """Record dispatch progress if the job still owns it, adding the window's `dispatched` messages to
+        the campaign's count in the same conditional write."""
+        ...
 
 
 class AudienceIdStore(Protocol):
@@ -309,10 +314,12 @@ class ContactRepository(Protocol):
         contact_ids: Sequence[str] | None = None,
         cursor: str | None = None,
         limit: int = 100,
+        consistent: bool = True,
     ) -> tuple[list[Contact], str | None]:
         """Up to `limit` contacts matching every filter given, and the cursor of the next page (None at the
         end). A page may hold fewer than `limit` contacts before the end; keep going until the cursor is None.
-        Tags match in any case (they are stored as `domain.contacts.canonical_tag` makes them)."""
+        Tags match in any case (they are stored as `domain.contacts.canonical_tag` makes them). With
+        `consistent` False the contacts may be read as they were a moment ago."""
         ...
 
     def count(self, account_id: str, *, tag: str | None = None, import_batch: str | None = None) -> int: ...
@@ -331,8 +338,8 @@ class ContactStore(ContactRepository, Protocol):
 
     def delete(self, account_id: str, contact_id: str) -> bool: ...
 
-    def get_many(self, account_id: str, contact_ids: Sequence[str]) -> dict[str, Contact]:
-        """The stored contacts of `contact_ids`, by id (BatchGet)."""
+    def get_many(self, account_id: str, contact_ids: Sequence[str], *, consistent: bool = True) -> dict[str, Contact]:
+        """The stored contacts of `contact_ids`, by id (BatchGet; consistent unless asked)."""
         ...
 
     def put_many(self, contacts: Sequence[Contact]) -> None:
@@ -370,7 +377,8 @@ class CampaignStates(Protocol):
         ...
 
     def complete_if_done(self, account_id: str, campaign_id: str, now: datetime) -> bool:
-        """Complete a running campaign whose dispatch is done and whose messages are all settled."""
+        """Complete a running campaign whose dispatch is done, whose dispatched messages are all counted
+        created, and whose messages are all settled."""
         ...
 
 

@@ -57,10 +57,12 @@ def is_recurring(schedule: CampaignSchedule | None) -> bool:
     return schedule is not None and schedule.kind == "cron"
 
 
-def run_is_over(status: CampaignStatus, dispatch_done: bool, unsettled: int) -> bool:
-    """A run is over when it is running, its whole audience is dispatched, and none of its messages is still
-    waiting or being sent (`unsettled`: the campaign's `queued` counter)."""
-    return status in COMPLETABLE and dispatch_done and unsettled == 0
+def run_is_over(status: CampaignStatus, dispatch_done: bool, unsettled: int, uncounted: int = 0) -> bool:
+    """A run is over when it is running, its whole audience is dispatched, every message the dispatcher wrote
+    has been counted (`uncounted`: how many of them the counters have not seen created yet; a message is
+    counted from the table's stream, so its creation may be counted after another message's settle), and
+    none of its messages is still waiting or being sent (`unsettled`: the campaign's `queued` counter)."""
+    return status in COMPLETABLE and dispatch_done and uncounted <= 0 and unsettled == 0
 
 
 def status_after_run(recurring: bool, schedule_end: datetime | None, now: datetime) -> CampaignStatus:
@@ -163,6 +165,10 @@ class DispatchState(BaseModel):
     audience_index: int = 0  # which tag of a multi-tag audience is being paged
     pacer: PacerState | None = None
     done: bool = False
+    #: Every message of the campaign created at or before this moment is in the campaign's `dispatched`
+    #: count (a committed window's messages and those it found left by an uncommitted attempt): a message
+    #: a later window finds already there is counted again only if it was created after it.
+    counted_through: datetime | None = None
 
 
 class Campaign(BaseModel):

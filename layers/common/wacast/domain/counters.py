@@ -1,9 +1,16 @@
-"""How a message's status changes move its campaign's counters (or its account's direct counters).
+"""How a message's creation and status changes move its campaign's counters (or its account's direct counters).
 
-A message is counted once when it is created (in the creating write's own transaction: total and its
-first bucket); every later status change moves the counters by `moves_of` one bucket to another, and a
-send counts its driver. Those later moves are applied from the table's stream, a batch at a time, by
-the counters function (services/counters.py), never inside the message's own write.
+A message is counted once when it is created (total and its first bucket), and every later status change
+moves the counters by `moves_of` one bucket to another (a send counts its driver). All of it comes from
+the table's stream, a batch at a time, applied by the counters function (services/counters.py): the
+creation from the item's INSERT record (the stream has one only for a real creation, so a re-dispatched
+message that was already there is never counted twice), the changes from its MODIFY records. A message's
+own write never touches a counter item.
+
+The stream orders the records of one item, not of two: another message's settle may be counted before
+this one's creation. So the creation of a message the dispatcher wrote (run > 0) also counts in
+`inserted`, which a run's completion compares with the number the dispatcher recorded (`dispatched`,
+adapters/dynamo/campaigns.py): a run is not over while a message of it may still be uncounted.
 """
 
 from __future__ import annotations
@@ -26,21 +33,25 @@ class CounterKey:
 
 @dataclass(frozen=True)
 class StatusChange:
-    """One status change of one message, as the table's stream reports it."""
+    """One status change of one message (or its creation: `old` None), as the table's stream reports it."""
 
     sequence: int
     key: CounterKey
-    old: MessageStatus
+    old: MessageStatus | None  # None: the message was created
     new: MessageStatus
     driver: str | None = None
     fallback_used: bool = False
     #: The message got its first reply in this change (its `replied_at` was set): counted in `replied`.
     first_reply: bool = False
+    #: A creation (`old` None) of a message the dispatcher wrote for a campaign run: counted in `inserted`.
+    dispatched: bool = False
 
 
 def moves_of(change: StatusChange) -> dict[str, int]:
     """Counter moves of one status change, plus the per-driver and fallback counts of a send."""
     delta = counter_delta(change.old, change.new)
+    if change.old is None and change.dispatched:
+        delta["inserted"] = 1
     if change.first_reply:
         delta["replied"] = 1
     if change.new is MessageStatus.SENT and change.old is not MessageStatus.SENT and change.driver in DRIVERS:

@@ -1,5 +1,6 @@
-"""The counters function: applies a batch of message status changes from the table's stream to the
-counters, exactly once, then completes the campaigns whose last message settled.
+"""The counters function: applies a batch of message creations and status changes from the table's stream
+to the counters, exactly once, then completes the campaigns whose runs are over (their last message
+settled, and every message their dispatcher wrote counted: wacast/domain/counters.py).
 
 Exactly once: a retried batch starts with the same stream record, so the ledger entry of that first
 record says up to which sequence number the batch was applied; a retry applies only what comes after

@@ -5,11 +5,19 @@ to a continuation of itself that carries the audience position and the pacer sta
 item. Every job carries the dispatch `seq`; only the job holding the current seq may advance it
 (a conditional write), so a redelivered or duplicated job never forks the fan-out. Message ids
 derive from (campaign, run, contact), so dispatching a window again never duplicates a message.
+
+Each message is written alone; its creation is counted later, from the table's stream. So the write that
+commits a window also adds how many messages the window has to the campaign's `dispatched` count, and
+the run cannot complete before the counters have seen that many created (adapters/dynamo/campaigns.py).
+A window counts each of its messages once: the ones it created, and the ones it found already written by
+an attempt that never committed (a crash, or a pause that raced it: created after the last committed
+window, `DispatchState.counted_through`); not one an earlier window counted (a contact met again).
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from wacast.domain.campaign_jobs import DispatchJob, RequeueJob, RunJob, SweepJob
@@ -52,6 +60,27 @@ def delay_until(moment: datetime | None, now: datetime) -> int:
     if moment is None:
         return 0
     return max(0, min(900, int((moment - now).total_seconds())))
+
+
+@dataclass
+class WindowCount:
+    """The distinct messages of one window, for the campaign's `dispatched` count (see the module doc)."""
+
+    counted_through: datetime | None  # of the last committed window: messages created until then are counted
+    ids: set[str] = field(default_factory=set)
+    latest: datetime | None = None  # the newest creation counted here
+
+    def add(self, created: list[Message], found: list[Message]) -> None:
+        """`created`: written by this window; `found`: there already, as read now."""
+        self.ids.update(m.id for m in created)
+        for message in found:
+            if self.counted_through is None or message.created_at > self.counted_through:
+                self.ids.add(message.id)  # left by an attempt that never committed: this window counts it
+                self.latest = message.created_at if self.latest is None else max(self.latest, message.created_at)
+
+    def through(self, now: datetime) -> datetime:
+        """The next `counted_through`: never earlier than this one (clocks of two Lambdas may differ)."""
+        return max(t for t in (now, self.latest, self.counted_through) if t is not None)
 
 
 class DispatchService:
@@ -137,14 +166,20 @@ class DispatchService:
         min_gap = timedelta(milliseconds=max(1, gap_bounds_ms(policy, self.presets)[0]))
         horizon = now + WINDOW
         position: Position | None = Position(campaign.dispatch.audience_index, campaign.dispatch.cursor)
+        window = WindowCount(campaign.dispatch.counted_through)
         written = 0
         for _ in range(MAX_PAGES_PER_JOB):
             assert position is not None
             if not planner.plan(pacer, 1, now, horizon)[0]:
                 break  # the window is full
             room = int((horizon - max(now, pacer.next_at or now)) / min_gap) + 1
-            contacts, position = self.audience.page(campaign.account_id, campaign.audience, position, min(PAGE, room))
-            pacer, count = self._write_page(campaign, sender, body, contacts, planner, pacer, now)
+            # Eventually consistent (half the read units): the query that lists a tag's or an import's
+            # contacts is anyway, a contact changed a moment ago is read as it was (as if the window had run
+            # a moment earlier), and the host checks the opt-out again, consistently, right before each send.
+            contacts, position = self.audience.page(
+                campaign.account_id, campaign.audience, position, min(PAGE, room), consistent=False
+            )
+            pacer, count = self._write_page(campaign, sender, body, contacts, planner, pacer, now, window)
             written += count
             if position is None:
                 break
@@ -155,14 +190,22 @@ class DispatchService:
             audience_index=last.index,
             pacer=pacer,
             done=position is None,
+            counted_through=window.through(now),
         )
-        if not self.campaigns.advance_dispatch(campaign, campaign.dispatch.seq, state, now):
+        if not self.campaigns.advance_dispatch(campaign, campaign.dispatch.seq, state, now, len(window.ids)):
             logger.info("dispatch lost its turn (paused, cancelled or raced); stopping", campaign_id=campaign.id)
             current = self.campaigns.get(campaign.account_id, campaign.id)
             if current is not None:
                 self._run_stopped(current)
             return
-        logger.info("dispatched a window", campaign_id=campaign.id, run=campaign.run, messages=written, done=state.done)
+        logger.info(
+            "dispatched a window",
+            campaign_id=campaign.id,
+            run=campaign.run,
+            messages=written,
+            counted=len(window.ids),
+            done=state.done,
+        )
         if state.done:
             self.states.complete_if_done(campaign.account_id, campaign.id, now)
         else:
@@ -177,10 +220,14 @@ class DispatchService:
         planner: PacingPlanner,
         pacer: PacerState,
         now: datetime,
+        window: WindowCount,
     ) -> tuple[PacerState, int]:
-        """Write one page of messages (planned on `pacer`) and queue them. Returns the pacer after them."""
+        """Write one page of messages (planned on `pacer`), count them in `window` and queue them. Returns
+        the pacer after them and how many were new."""
         if not contacts:
             return pacer, 0
+        # Eventually consistent (an opt-out of the last second may be missed here): the host checks the
+        # opt-out again with a consistent read right before each send, and skips the message then.
         opted_out = self.optouts.opted_out_among(campaign.account_id, [c.phone for c in contacts])
         messages = []
         for contact in contacts:
@@ -200,16 +247,15 @@ class DispatchService:
             messages.append(self._message(campaign, sender, contact, status, text, detail, send_at, now))
         created = self.messages.create_many(messages)
         pairs = list(zip(messages, created, strict=True))
-        self._enqueue([m for m, new in pairs if new], [m for m, new in pairs if not new], now)
-        return pacer, sum(created)
+        new = [m for m, is_new in pairs if is_new]
+        found = [f for f in (self.messages.get(m.id) for m, is_new in pairs if not is_new) if f is not None]
+        window.add(new, found)
+        self._enqueue(new, found, now)
+        return pacer, len(new)
 
     def _enqueue(self, new: list[Message], existing: list[Message], now: datetime) -> None:
         """Queue what was just written, and what a crashed earlier run wrote but may not have queued."""
-        ready = [m for m in new if m.status is S.QUEUED]
-        for message in existing:
-            current = self.messages.get(message.id)
-            if current is not None and current.status is S.QUEUED:
-                ready.append(current)
+        ready = [m for m in new if m.status is S.QUEUED] + [m for m in existing if m.status is S.QUEUED]
         self.outbox.send_batch([(OutboxMessage.of(m).model_dump(), delay_until(m.send_at, now)) for m in ready])
 
     @staticmethod

@@ -1,8 +1,18 @@
 """Campaign items: pk ACCT#{account}, sk CAMPAIGN#{campaign}.
 
-Counters are top-level numbers moved by ADD in the same transaction as each message (see
-messages.py). Lifecycle changes and dispatch progress are conditional writes on the status and on
-`dispatch_seq`, so two dispatch jobs can never both advance one campaign.
+Counters are top-level numbers moved by ADD: the counters function moves them from the table's stream,
+for each message's creation and status change (services/counters.py); no message write touches them.
+Lifecycle changes and dispatch progress are conditional writes on the status and on `dispatch_seq`, so
+two dispatch jobs can never both advance one campaign.
+
+A run completes only once every message the dispatcher wrote is counted: each committed window adds its
+messages to `count_dispatched` (with its progress, exactly once), the counters function adds each such
+message's creation to `count_inserted`, and completion requires `count_inserted >= count_dispatched` as well
+as `count_queued == 0` (the stream orders one item's records, not two items': without it, a settle counted
+before another message's creation could make `count_queued` read 0 too soon). Both are kept across runs
+(a run starts only after the last one completed, all its creations counted); completion sets
+`count_dispatched` to `count_inserted`, so a surplus (a message an interrupted window wrote for a contact
+that left the audience before the window was dispatched again) does not carry into the next run.
 
 An audience of contact ids is not on the campaign item (which the delivery path reads and rewrites all
 the time): its ids are in chunk items (audience_ids.py), and the item holds where they are (`aud_ids`), so
@@ -83,6 +93,8 @@ class CampaignCountersModel(TableModel):
     count_via_simulated = NumberAttribute(default=0)
     count_fallback = NumberAttribute(default=0)
     count_replied = NumberAttribute(default=0)  # messages answered by their recipient (services/replies.py)
+    count_dispatched = NumberAttribute(default=0)  # messages the committed dispatch windows wrote (or found)
+    count_inserted = NumberAttribute(default=0)  # creations of those messages counted from the stream
 
 
 class CampaignModel(CampaignCountersModel):
@@ -112,6 +124,7 @@ COUNTER_ATTRIBUTES: dict[str, NumberAttribute] = {
 COUNTER_ATTRIBUTES.update({f"via_{d}": getattr(CampaignCountersModel, f"count_via_{d}") for d in DRIVERS})
 COUNTER_ATTRIBUTES["fallback"] = CampaignCountersModel.count_fallback
 COUNTER_ATTRIBUTES["replied"] = CampaignCountersModel.count_replied
+COUNTER_ATTRIBUTES["inserted"] = CampaignCountersModel.count_inserted
 #: Campaign fields written as a whole by definition updates (never by the delivery path).
 DEFINITION_FIELDS = ("name", "sender_id", "template_id", "body", "audience", "audience_size", "pacing")
 
@@ -398,12 +411,20 @@ class DynamoCampaignRepository:
         assert updated is not None
         return updated
 
-    def advance_dispatch(self, campaign: Campaign, expected_seq: int, state: DispatchState, now: datetime) -> bool:
-        """Record dispatch progress if this job still owns it (status running, same run and seq)."""
+    def advance_dispatch(
+        self, campaign: Campaign, expected_seq: int, state: DispatchState, now: datetime, dispatched: int = 0
+    ) -> bool:
+        """Record dispatch progress if this job still owns it (status running, same run and seq), and add the
+        window's `dispatched` messages to the run's count in the same write (so exactly once)."""
         condition = (
             _status_in(DISPATCHING) & (CampaignModel.run == campaign.run) & (CampaignModel.dispatch_seq == expected_seq)
         )
-        actions = [*_dispatch_actions(state), CampaignModel.updated_at.set(now)]
+        actions = [
+            *_dispatch_actions(state),
+            CampaignModel.updated_at.set(now),
+            CampaignCountersModel.count_dispatched.add(dispatched),
+            CampaignCountersModel.count_inserted.add(0),  # there from the first window on: completion compares it
+        ]
         try:
             CampaignModel(*campaign_key(campaign.account_id, campaign.id)).update(actions=actions, condition=condition)
         except UpdateError as exc:
@@ -460,24 +481,35 @@ class DynamoCampaignStates:
 
     def complete_if_done(self, account_id: str, campaign_id: str, now: datetime) -> bool:
         """End a run that is over (`run_is_over`): its campaign goes where `status_after_run` says."""
+        attributes = ["status", "dispatch_done", "count_queued", "count_dispatched", "count_inserted"]
         try:
             item = CampaignCountersModel.get(
                 *campaign_key(account_id, campaign_id),
                 consistent_read=True,
-                attributes_to_get=["status", "dispatch_done", "count_queued", "recurring", "schedule_end"],
+                attributes_to_get=[*attributes, "recurring", "schedule_end"],
             )
         except CampaignCountersModel.DoesNotExist:
             return False
-        if not item.status or not run_is_over(CampaignStatus(item.status), item.dispatch_done, int(item.count_queued)):
+        uncounted = int(item.count_dispatched or 0) - int(item.count_inserted or 0)
+        if not item.status or not run_is_over(
+            CampaignStatus(item.status), item.dispatch_done, int(item.count_queued), uncounted
+        ):
             return False  # the common case: decided by one read, no write
         after = status_after_run(item.recurring, item.schedule_end, now)
+        model = CampaignCountersModel
         return self._set_if(
             account_id,
             campaign_id,
-            [CampaignCountersModel.status.set(after.value), CampaignCountersModel.completed_at.set(now)],
+            [
+                model.status.set(after.value),
+                model.completed_at.set(now),
+                model.count_dispatched.set(model.count_inserted | 0),  # no surplus carried into the next run
+            ],
             _status_in(COMPLETABLE)  # the same rule, as the write's condition: nothing changed since the read
-            & (CampaignCountersModel.dispatch_done == True)  # noqa: E712 - a DynamoDB condition, not a Python test
-            & (CampaignCountersModel.count_queued == 0),
+            & (model.dispatch_done == True)  # noqa: E712 - a DynamoDB condition, not a Python test
+            & (model.count_queued == 0)
+            # a run dispatched before creations were counted from the stream has no count_dispatched
+            & (model.count_dispatched.does_not_exist() | (model.count_inserted >= model.count_dispatched)),
         )
 
     @staticmethod

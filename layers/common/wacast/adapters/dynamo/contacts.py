@@ -53,9 +53,12 @@ class DynamoContactRepository:
             return None
 
     @unavailable_on_failure("read the contacts")
-    def get_many(self, account_id: str, contact_ids: Sequence[str]) -> dict[str, Contact]:
+    def get_many(self, account_id: str, contact_ids: Sequence[str], *, consistent: bool = True) -> dict[str, Contact]:
+        """The stored contacts of `contact_ids`, by id. Consistent unless asked (a request that validates ids
+        must see a contact made a moment ago; a campaign's fan-out may read them a moment late, at half the
+        read units)."""
         keys = [contact_key(account_id, cid) for cid in dict.fromkeys(contact_ids) if CONTACT_ID.match(cid)]
-        return {m.id: to_domain(m) for m in ContactModel.batch_get(keys, consistent_read=True)}
+        return {m.id: to_domain(m) for m in ContactModel.batch_get(keys, consistent_read=consistent)}
 
     @unavailable_on_failure("list the contacts")
     def page(
@@ -67,14 +70,17 @@ class DynamoContactRepository:
         contact_ids: Sequence[str] | None = None,
         cursor: str | None = None,
         limit: int = 100,
+        consistent: bool = True,
     ) -> tuple[list[Contact], str | None]:
+        """`consistent` is for the items read by key (a list of ids, a tag's contacts); the queries of the
+        whole list and of an import batch (an index) are eventually consistent either way."""
         tag = canonical_tag(tag) if tag is not None else None
         if contact_ids is not None:
-            return self._page_of_ids(account_id, contact_ids, tag, import_batch, cursor, limit)
+            return self._page_of_ids(account_id, contact_ids, tag, import_batch, cursor, limit, consistent)
         if import_batch is not None:
             return self._page_of_batch(account_id, import_batch, tag, cursor, limit)
         if tag is not None:
-            return self._page_of_tag(account_id, tag, cursor, limit)
+            return self._page_of_tag(account_id, tag, cursor, limit, consistent)
         pk, _ = contact_key(account_id, "")
         after = cursor_id(cursor, "contacts")
         start = {"pk": _s(pk), "sk": _s(CONTACT_PREFIX + after)} if after else None
@@ -103,10 +109,11 @@ class DynamoContactRepository:
         batch: str | None,
         cursor: str | None,
         limit: int,
+        consistent: bool,
     ) -> tuple[list[Contact], str | None]:
         offset = cursor_offset(cursor, "ids")
         chunk = list(contact_ids[offset : offset + limit])
-        found = self.get_many(account_id, chunk)
+        found = self.get_many(account_id, chunk, consistent=consistent)
         contacts = [found[cid] for cid in dict.fromkeys(chunk) if cid in found]
         contacts = [c for c in contacts if _matches(c, tag, batch)]
         more = offset + limit < len(contact_ids)
@@ -127,7 +134,7 @@ class DynamoContactRepository:
         return self._finish(found, "batch")
 
     def _page_of_tag(
-        self, account_id: str, tag: str, cursor: str | None, limit: int
+        self, account_id: str, tag: str, cursor: str | None, limit: int, consistent: bool
     ) -> tuple[list[Contact], str | None]:
         pk, _ = contact_key(account_id, "")
         after = cursor_id(cursor, "tag")
@@ -136,7 +143,7 @@ class DynamoContactRepository:
             pk, ContactTagModel.sk.startswith(tag_prefix(tag)), limit=limit, last_evaluated_key=start
         )
         ids = [item.contact_id for item in items]
-        found = self.get_many(account_id, ids)
+        found = self.get_many(account_id, ids, consistent=consistent)
         next_key = items.last_evaluated_key
         next_cursor = encode_cursor("tag", next_key["sk"]["S"].rsplit("#", 1)[1]) if next_key else None
         return [found[cid] for cid in ids if cid in found], next_cursor

@@ -12,16 +12,18 @@ gsi6 (keys only): CONV#{account}#{phone} / {created ms}_{message}, written once:
       (Messages once had gsi5 entries, PMID#{sender}#{provider id}, written when sent: an index write per
       message for what the host's memory and this index answer.)
 
-A message is counted when it is created, in the same transaction (a campaign's counters on its campaign
-item, a direct message's on its account's direct-counters item ACCT#{account} / COUNTERS#DIRECT). Every
-later status change is a single conditional write; the counters function applies it to the counters
-from the table's stream (services/counters.py), a batch at a time.
+A new message is one conditional PutItem (attribute_not_exists(pk)) of the message alone, marked
+`counted_on_insert` (stored as `ins`: 4 bytes); every later status change is a single conditional write.
+The counters function counts both from the table's stream (services/counters.py, a batch at a time): the
+creation from the item's INSERT record, which exists only for a real creation (a put that finds the
+message there writes nothing), onto its campaign's counters or its account's direct-counters item
+ACCT#{account} / COUNTERS#DIRECT.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,21 +35,19 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
-from pynamodb.transactions import TransactWrite
 
-from wacast.adapters.dynamo.campaigns import COUNTER_ATTRIBUTES, CampaignCountersModel, campaign_key
+from wacast.adapters.dynamo.campaigns import COUNTER_ATTRIBUTES, CampaignCountersModel
 from wacast.adapters.dynamo.cursors import cursor_id, encode_cursor
-from wacast.adapters.dynamo.table import Gsi4, Gsi6, TableModel, conversation_key, reason_codes
+from wacast.adapters.dynamo.table import Gsi4, Gsi6, TableModel, conversation_key
 from wacast.domain.errors import StaleState, Unavailable
 from wacast.domain.messages import (
     Message,
     MessageStatus,
     StatusChange,
     can_transition,
-    counter_delta,
 )
 
 
@@ -91,6 +91,10 @@ class MessageModel(TableModel):
     gsi6pk = UnicodeAttribute(null=True)
     gsi6sk = UnicodeAttribute(null=True)
     replied_at = UTCDateTimeAttribute(null=True)  # its recipient's first answer (counted once, in `replied`)
+    #: Its creation is counted from its INSERT record (functions/counters/app.py; older items were counted
+    #: by the transaction that wrote them). A short name: every byte of every message is billed on each write,
+    #: and an item just under 1 KB costs twice as much once over it.
+    counted_on_insert = BooleanAttribute(null=True, attr_name="ins")
     by_campaign = Gsi4()
     by_conversation = Gsi6()
 
@@ -141,18 +145,12 @@ def to_domain(model: MessageModel) -> Message:
 
 def _is_conditional_failure(exc: Exception) -> bool:
     """True when the message's own condition failed (not a throttle, conflict or outage)."""
-    if isinstance(exc, TransactWriteError):
-        return reason_codes(exc)[:1] == ["ConditionalCheckFailed"]
     return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
-TRANSACTION_ATTEMPTS = 6
 SCAN_PAGES = 20  # a listing of one status reads at most this many pages of keys per call
-CREATE_CHUNK = 25  # messages per transaction (+1 campaign counter update; DynamoDB allows 100 items)
-
-
-class CampaignMissing(Exception):
-    """The campaign a message counts toward no longer exists."""
+#: Puts of one `create_many` in flight at once (each is one round trip; the shared client pools 10 connections).
+CREATE_WORKERS = 8
 
 
 #: How long a message (phone, rendered text, history: personal data) is kept: TTL deletes it after this.
@@ -163,59 +161,40 @@ class DynamoMessageRepository:
     """Messages in DynamoDB. Each status change is one conditional write, on the version read. A new
     message expires (DynamoDB TTL) `retention` after its creation; its campaign's counters stay."""
 
-    def __init__(self, connection: Connection | None = None, retention: timedelta = DEFAULT_RETENTION) -> None:
+    def __init__(
+        self,
+        connection: Connection | None = None,
+        retention: timedelta = DEFAULT_RETENTION,
+        create_workers: int = CREATE_WORKERS,
+    ) -> None:
         self._connection = connection
         self.retention = retention
+        self.create_workers = max(1, create_workers)
 
     def _new_model(self, message: Message) -> MessageModel:
         model = to_model(message)
         model.expires_at = int((message.created_at + self.retention).timestamp())
+        model.counted_on_insert = True
         return model
 
-    def _conn(self) -> Connection:
-        return self._connection or MessageModel._get_connection().connection
-
     def create(self, message: Message) -> bool:
-        model = self._new_model(message)
-        not_exists = MessageModel.pk.does_not_exist()
+        """Write a new message, alone: one conditional put, no counter item (its INSERT record counts it).
+        False when a message with its id exists already (a retry or a re-dispatch): nothing is written."""
         try:
-            counters = self._counter_actions(counter_delta(None, message.status))
-            self._transact(lambda tx: tx.save(model, condition=not_exists), message, counters)
-        except (PutError, TransactWriteError) as exc:
+            self._new_model(message).save(condition=MessageModel.pk.does_not_exist())
+        except PutError as exc:
             if _is_conditional_failure(exc):
                 return False
             raise Unavailable("could not write the message", details={"message_id": message.id}) from exc
         return True
 
     def create_many(self, messages: Sequence[Message]) -> list[bool]:
-        created: list[bool] = []
-        for start in range(0, len(messages), CREATE_CHUNK):
-            chunk = messages[start : start + CREATE_CHUNK]
-            created += self._create_chunk(chunk)
-        return created
-
-    def _create_chunk(self, chunk: Sequence[Message]) -> list[bool]:
-        campaign_ids = {m.campaign_id for m in chunk}
-        if len(campaign_ids) != 1 or None in campaign_ids:
-            return [self.create(m) for m in chunk]
-        delta: dict[str, int] = {}
-        for message in chunk:
-            for name, amount in counter_delta(None, message.status).items():
-                delta[name] = delta.get(name, 0) + amount
-        models = [self._new_model(m) for m in chunk]
-        not_exists = MessageModel.pk.does_not_exist()
-
-        def put_all(tx: TransactWrite) -> None:
-            for model in models:
-                tx.save(model, condition=not_exists)
-
-        try:
-            self._transact(put_all, chunk[0], self._counter_actions(delta))
-        except (TransactWriteError, CampaignMissing) as exc:
-            if isinstance(exc, TransactWriteError) and "ConditionalCheckFailed" not in reason_codes(exc):
-                raise Unavailable("could not write the messages") from exc
-            return [self.create(m) for m in chunk]  # some exist already (a re-dispatch): one by one
-        return [True] * len(chunk)
+        """`create` for each message, a few puts at a time; which of them were new, in order. Raises
+        Unavailable if any put failed (the others may be written: creating them again is harmless)."""
+        if self.create_workers == 1 or len(messages) < 2:
+            return [self.create(m) for m in messages]
+        with ThreadPoolExecutor(max_workers=min(self.create_workers, len(messages))) as pool:
+            return list(pool.map(self.create, messages))
 
     def list_by_campaign(
         self, campaign_id: str, *, status: MessageStatus | None = None, cursor: str | None = None, limit: int = 100
@@ -322,31 +301,6 @@ class DynamoMessageRepository:
                 raise StaleState("the message changed meanwhile", details={"message_id": message.id}) from exc
             raise Unavailable("could not update the message", details={"message_id": message.id}) from exc
 
-    def _transact(self, message_op: Callable[[TransactWrite], None], message: Message, counters: list[Action]) -> None:
-        """One transaction: a new message plus its counters (its campaign's, which must still exist, or its
-        account's direct ones). Retries lost races on the counter item; raises CampaignMissing when only
-        the campaign's existence check failed."""
-        if message.campaign_id is None:
-            target = CampaignCountersModel(*direct_counters_key(message.account_id))
-            condition = None
-        else:
-            target = CampaignCountersModel(*campaign_key(message.account_id, message.campaign_id))
-            condition = CampaignCountersModel.pk.exists()
-        for attempt in range(TRANSACTION_ATTEMPTS):
-            try:
-                with TransactWrite(connection=self._conn()) as tx:
-                    message_op(tx)
-                    tx.update(target, actions=counters, condition=condition)
-                return
-            except TransactWriteError as exc:
-                codes = reason_codes(exc)
-                if "TransactionConflict" in codes and attempt + 1 < TRANSACTION_ATTEMPTS:
-                    time.sleep(0.02 * (attempt + 1))
-                    continue
-                if codes == [None, "ConditionalCheckFailed"]:
-                    raise CampaignMissing from exc
-                raise
-
     def direct_counters(self, account_id: str) -> dict[str, int]:
         """The account's direct (non-campaign) messages by counter bucket."""
         try:
@@ -354,7 +308,3 @@ class DynamoMessageRepository:
         except CampaignCountersModel.DoesNotExist:
             return {}
         return {name: int(getattr(item, attribute.attr_name) or 0) for name, attribute in COUNTER_ATTRIBUTES.items()}
-
-    @staticmethod
-    def _counter_actions(delta: Mapping[str, int]) -> list[Action]:
-        return [COUNTER_ATTRIBUTES[name].add(amount) for name, amount in delta.items()]
