@@ -8,8 +8,8 @@ each record is parsed with the function's model (`SqsRecord` and its subclasses,
 model field for field); a record that does not parse, or whose handler raises, fails alone and is
 reported by its message id; when every record of a batch failed, the invocation raises
 `BatchProcessingError` (the whole batch is retried) unless the processor says otherwise. Importing
-Powertools' utility cost every consumer's cold start ~50 ms: its package loads all its processors (the
-async one brings asyncio), a data class for every event source, and the parser package for the model.
+Powertools' utility cost every consumer's cold start ~50 ms: its package loads all its processors, a
+data class for every event source, and the parser package for the model.
 """
 
 from __future__ import annotations
