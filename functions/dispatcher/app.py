@@ -5,20 +5,23 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import Json
 
-from wacast.batch import BatchProcessor, PartialItemFailureResponse, SqsRecord, consume
+from wacast.batch import consume
 from wacast.bootstrap.dispatcher import DispatcherServices, build_dispatcher
 from wacast.domain.campaign_jobs import CampaignJob
 from wacast.observability import log_keys_from_body, logger, metrics, tracer
 from wacast.settings import DispatcherSettings
 
 
-class JobRecord(SqsRecord):
+class JobRecord(SqsRecordModel):
     body: Json[CampaignJob]  # type: ignore[assignment]
 
 
-processor = BatchProcessor(JobRecord)
+processor = BatchProcessor(event_type=EventType.SQS, model=JobRecord)
 
 
 @lru_cache(maxsize=1)

@@ -10,9 +10,12 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import ValidationError
 
-from wacast.batch import BatchProcessor, PartialItemFailureResponse, SqsRecord, consume
+from wacast.batch import consume
 from wacast.bootstrap.dlq import DlqServices, build_dlq
 from wacast.domain.campaign_jobs import CAMPAIGN_JOB, CampaignJob
 from wacast.domain.outbox import OutboxMessage
@@ -20,11 +23,11 @@ from wacast.observability import log_keys_from_body, logger, metrics, tracer
 from wacast.settings import DlqSettings
 
 
-class DeadRecord(SqsRecord):
+class DeadRecord(SqsRecordModel):
     body: str  # read by the model of the queue it was dead-lettered from (see `read`)
 
 
-processor = BatchProcessor(DeadRecord)
+processor = BatchProcessor(event_type=EventType.SQS, model=DeadRecord)
 
 
 @lru_cache(maxsize=1)

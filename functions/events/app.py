@@ -6,21 +6,24 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
+from aws_lambda_powertools.utilities.batch import EventType
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import Json
 
-from wacast.batch import PartialItemFailureResponse, SqsRecord, WholeBatchProcessor, consume
+from wacast.batch import WholeBatchProcessor, consume
 from wacast.bootstrap.events import EventsServices, build_events
 from wacast.domain.events import HostEvent
 from wacast.observability import logger, metrics, tracer
 from wacast.settings import EventsSettings
 
 
-class EventRecord(SqsRecord):
+class EventRecord(SqsRecordModel):
     body: Json[HostEvent]  # type: ignore[assignment]
 
 
 #: The records of a batch are applied together: their receipts grouped by message, one write each.
-processor = WholeBatchProcessor(EventRecord)
+processor = WholeBatchProcessor(event_type=EventType.SQS, model=EventRecord)
 
 
 @lru_cache(maxsize=1)

@@ -9,20 +9,23 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import Json
 
-from wacast.batch import BatchProcessor, PartialItemFailureResponse, SqsRecord, consume
+from wacast.batch import consume
 from wacast.bootstrap.files import FilesServices, build_files
 from wacast.domain.file_jobs import FileJobMessage, ImportFileJob
 from wacast.observability import log_keys, logger, metrics, tracer
 from wacast.settings import FilesSettings
 
 
-class FileJobRecord(SqsRecord):
+class FileJobRecord(SqsRecordModel):
     body: Json[FileJobMessage]  # type: ignore[assignment]
 
 
-processor = BatchProcessor(FileJobRecord)
+processor = BatchProcessor(event_type=EventType.SQS, model=FileJobRecord)
 
 
 @lru_cache(maxsize=1)

@@ -13,9 +13,11 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
+from aws_lambda_powertools.utilities.batch import EventType
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import Json
 
-from wacast.batch import SqsRecord, WholeBatchProcessor, consume
+from wacast.batch import WholeBatchProcessor, consume
 from wacast.bootstrap.webhooks import WebhooksServices, build_webhooks
 from wacast.domain.webhooks import DeliveryJob
 from wacast.observability import logger, metrics, tracer
@@ -23,12 +25,12 @@ from wacast.ports import QueueMessage
 from wacast.settings import WebhooksSettings
 
 
-class JobRecord(SqsRecord):
+class JobRecord(SqsRecordModel):
     body: Json[DeliveryJob]  # type: ignore[assignment]
 
 
 #: A batch whose every job is to be retried is normal (an endpoint is down): not an invocation error.
-processor = WholeBatchProcessor(JobRecord, raise_on_entire_batch_failure=False)
+processor = WholeBatchProcessor(event_type=EventType.SQS, model=JobRecord, raise_on_entire_batch_failure=False)
 
 
 @lru_cache(maxsize=1)
