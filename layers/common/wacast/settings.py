@@ -4,39 +4,28 @@ Each deployable (api, dispatcher, events, dlq, session host) reads only the vari
 required variable that is missing or empty stops the process with a `ConfigError` naming it, so a
 template that forgets a variable fails at start, not at the first record. `load()` reads `os.environ`
 or, for tests and the local stack, a given mapping.
-
-A field is read from `WACAST_{FIELD}` or, when it has them, from its own names (the first one set), in
-any case, as text that pydantic converts; every field is a scalar (text, number, flag, secret). That is
-all the environment source of pydantic-settings did here, and importing it cost every cold start ~30 ms
-(its CLI and cloud sources come with it). Each model is built when it is first loaded (`defer_build`): a
-deployable builds only its own.
 """
 
 from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import (
-    AliasChoices,
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    StringConstraints,
-    ValidationError,
-    model_validator,
-)
+from pydantic import AliasChoices, Field, SecretStr, StringConstraints, ValidationError, model_validator
 from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.sources.utils import parse_env_vars
 
 #: A variable that must be set, and not to an empty string.
 Required = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
-#: Every settings class shares it.
-_CONFIG = ConfigDict(extra="ignore", populate_by_name=True, validate_default=True, defer_build=True)
-ENV_PREFIX = "WACAST_"
+_environ: ContextVar[Mapping[str, str] | None] = ContextVar("wacast_environ", default=None)
+#: Every settings class shares it (a mixin with a config of its own would reset the prefix).
+_CONFIG = SettingsConfigDict(env_prefix="WACAST_", extra="ignore", populate_by_name=True, defer_build=True)
 
 
 class ConfigError(RuntimeError):
@@ -48,29 +37,26 @@ class ConfigError(RuntimeError):
         super().__init__(f"the {deployable} cannot start: " + "; ".join(problems))
 
 
-def _names(field_name: str, info: FieldInfo) -> list[str]:
-    """The variables a field is read from, in order of preference."""
-    alias = info.validation_alias
-    if isinstance(alias, AliasChoices):
-        return [choice for choice in alias.choices if isinstance(choice, str)]
-    if isinstance(alias, str):
-        return [alias]
-    return [f"{ENV_PREFIX}{field_name.upper()}"]
+class _MappingEnvSource(EnvSettingsSource):
+    """The environment source, reading a given mapping instead of os.environ when `load()` was given one."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        environ = _environ.get()
+        if environ is None:
+            return super()._load_env_vars()
+        return parse_env_vars(environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
 
 
-def _from_environment(cls: type[BaseModel], environ: Mapping[str, str]) -> dict[str, str]:
-    """Each field's value as the environment gives it (names in any case), by field name."""
-    folded = {key.lower(): value for key, value in environ.items()}
-    values = {}
-    for field_name, info in cls.model_fields.items():
-        for name in _names(field_name, info):
-            if name.lower() in folded:
-                values[field_name] = folded[name.lower()]
-                break
-    return values
+@contextmanager
+def _reading(environ: Mapping[str, str] | None) -> Iterator[None]:
+    token = _environ.set(environ)
+    try:
+        yield
+    finally:
+        _environ.reset(token)
 
 
-class DeployableSettings(BaseModel):
+class DeployableSettings(BaseSettings):
     """What every deployable reads: where it runs and the one table."""
 
     model_config = _CONFIG
@@ -81,18 +67,36 @@ class DeployableSettings(BaseModel):
     table_name: Required
 
     @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, _MappingEnvSource(settings_cls))
+
+    @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Self:
         """Read and validate the settings from `environ` (default: os.environ). Raises ConfigError."""
-        values: dict[str, Any] = _from_environment(cls, os.environ if environ is None else environ)
         try:
-            return cls.model_validate({**values, **overrides})
+            with _reading(environ):
+                return cls(**overrides)
         except ValidationError as exc:
             raise ConfigError(cls.deployable, [_describe(cls, error) for error in exc.errors()]) from None
 
     @classmethod
     def variable(cls, field_name: str) -> str:
         """The environment variable a field is read from (its first name when it has several)."""
-        return _names(field_name, cls.model_fields[field_name])[0]
+        info: FieldInfo = cls.model_fields[field_name]
+        alias = info.validation_alias
+        if isinstance(alias, AliasChoices):
+            first = alias.choices[0]
+            return first if isinstance(first, str) else field_name.upper()
+        if isinstance(alias, str):
+            return alias
+        return f"WACAST_{field_name.upper()}"
 
     @classmethod
     def required_variables(cls) -> list[str]:
@@ -110,7 +114,7 @@ def _describe(cls: type[DeployableSettings], error: Any) -> str:
     return f"{variable} is invalid: {error.get('msg')}"
 
 
-class PacingPresets(BaseModel):
+class PacingPresets(BaseSettings):
     """The pacing presets' base gaps in milliseconds (legacy names kept; jitter is added on top)."""
 
     model_config = _CONFIG
@@ -122,7 +126,7 @@ class PacingPresets(BaseModel):
     delay_safe_ms: int = Field(default=10000, ge=0, validation_alias=AliasChoices("DELAY_SAFE", "WACAST_DELAY_SAFE_MS"))
 
 
-class MessageRetention(BaseModel):
+class MessageRetention(BaseSettings):
     """The deployables that create messages (api: direct sends; dispatcher: campaigns) stamp their expiry."""
 
     model_config = _CONFIG
@@ -132,7 +136,7 @@ class MessageRetention(BaseModel):
     message_retention_days: int = Field(default=180, ge=1, le=3650)
 
 
-class WebhookSafety(BaseModel):
+class WebhookSafety(BaseSettings):
     """Where webhooks may go: https only and public addresses only on AWS. The local stack allows http and
     loopback (its tests run receivers on 127.0.0.1); private and link-local addresses are never allowed."""
 
