@@ -18,8 +18,6 @@ ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = sorted(p.parent for p in (ROOT / "functions").glob("*/app.py"))
 #: Loaded on first use only: never by importing a handler module.
 LAZY = ("argon2", "segno", "phonenumbers", "boto3", "httpx", "sqlite3")
-#: Replaced by smaller code of ours (wacast.settings, wacast.batch): not loaded at all.
-REPLACED = ("pydantic_settings", "aws_lambda_powertools.utilities.batch", "aws_lambda_powertools.utilities.parser")
 #: The api's routers are built by the first request under their paths (functions/api/app.py).
 ROUTERS = ("routes.auth", "routes.campaigns", "routes.contacts", "routes.messages", "routes.senders")
 #: Each function's own composition root: it loads that one and no other.
@@ -53,7 +51,7 @@ def test_a_handler_module_loads_no_library_it_only_needs_later(function: Path) -
     # given a fresh interpreter / when the handler module is imported
     modules = loaded_by_import(function)
     # then no library that only some requests use is loaded, nor another deployable's composition root
-    assert sorted(m for m in (*LAZY, *REPLACED, *ROUTERS) if m in modules) == []
+    assert sorted(m for m in (*LAZY, *ROUTERS) if m in modules) == []
     own_root = OWN_ROOT[function.name]
     assert own_root in modules
     others = {own_root} | SHARED_ROOTS.get(function.name, set())
