@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from wacast.bootstrap.consumers import CountersServices, build_counters
+from wacast.bootstrap.counters import CountersServices, build_counters
 from wacast.domain.counters import CounterKey, StatusChange
 from wacast.domain.messages import MessageStatus
 from wacast.observability import logger, metrics, tracer

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import Json
 
 from wacast.batch import consume
-from wacast.bootstrap.consumers import DispatcherServices, build_dispatcher
+from wacast.bootstrap.dispatcher import DispatcherServices, build_dispatcher
 from wacast.domain.campaign_jobs import CampaignJob
 from wacast.observability import log_keys_from_body, logger, metrics, tracer
 from wacast.settings import DispatcherSettings

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import ValidationError
 
 from wacast.batch import consume
-from wacast.bootstrap.consumers import DlqServices, build_dlq
+from wacast.bootstrap.dlq import DlqServices, build_dlq
 from wacast.domain.campaign_jobs import CAMPAIGN_JOB, CampaignJob
 from wacast.domain.outbox import OutboxMessage
 from wacast.observability import log_keys_from_body, logger, metrics, tracer

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import Json
 
 from wacast.batch import WholeBatchProcessor, consume
-from wacast.bootstrap.consumers import EventsServices, build_events
+from wacast.bootstrap.events import EventsServices, build_events
 from wacast.domain.events import HostEvent
 from wacast.observability import logger, metrics, tracer
 from wacast.settings import EventsSettings

@@ -18,7 +18,15 @@ ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = sorted(p.parent for p in (ROOT / "functions").glob("*/app.py"))
 #: Loaded on first use only: never by importing a handler module.
 LAZY = ("argon2", "segno", "phonenumbers", "boto3", "httpx", "sqlite3")
-ROOTS = ("wacast.bootstrap.api", "wacast.bootstrap.consumers", "wacast.bootstrap.host")
+#: The api's routers are built by the first request under their paths (functions/api/app.py).
+ROUTERS = ("routes.auth", "routes.campaigns", "routes.contacts", "routes.messages", "routes.senders")
+#: Each function's own composition root: it loads that one and no other.
+OWN_ROOT = {
+    name: f"wacast.bootstrap.{name}" for name in ("api", "counters", "dispatcher", "dlq", "events", "files", "webhooks")
+}
+ROOTS = (*OWN_ROOT.values(), "wacast.bootstrap.host")
+#: The api builds the file services as the files function does (`wacast.bootstrap.files.file_services`).
+SHARED_ROOTS = {"api": {"wacast.bootstrap.files"}}
 
 IMPORT = """
 import importlib, json, sys
@@ -43,9 +51,11 @@ def test_a_handler_module_loads_no_library_it_only_needs_later(function: Path) -
     # given a fresh interpreter / when the handler module is imported
     modules = loaded_by_import(function)
     # then no library that only some requests use is loaded, nor another deployable's composition root
-    assert sorted(m for m in LAZY if m in modules) == []
-    own_root = "wacast.bootstrap.api" if function.name == "api" else "wacast.bootstrap.consumers"
-    assert sorted(r for r in ROOTS if r in modules and r != own_root) == []
+    assert sorted(m for m in (*LAZY, *ROUTERS) if m in modules) == []
+    own_root = OWN_ROOT[function.name]
+    assert own_root in modules
+    others = {own_root} | SHARED_ROOTS.get(function.name, set())
+    assert sorted(r for r in ROOTS if r in modules and r not in others) == []
 
 
 def test_where_tracing_is_off_the_x_ray_sdk_is_not_loaded() -> None:

@@ -25,7 +25,7 @@ Required = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)
 
 _environ: ContextVar[Mapping[str, str] | None] = ContextVar("wacast_environ", default=None)
 #: Every settings class shares it (a mixin with a config of its own would reset the prefix).
-_CONFIG = SettingsConfigDict(env_prefix="WACAST_", extra="ignore", populate_by_name=True)
+_CONFIG = SettingsConfigDict(env_prefix="WACAST_", extra="ignore", populate_by_name=True, defer_build=True)
 
 
 class ConfigError(RuntimeError):

@@ -14,35 +14,29 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from wacast.bootstrap.api import ApiServices, build_api, build_registration
-    from wacast.bootstrap.consumers import (
-        CountersServices,
-        DispatcherServices,
-        DlqServices,
-        EventsServices,
-        build_counters,
-        build_dispatcher,
-        build_dlq,
-        build_events,
-    )
+    from wacast.bootstrap.counters import CountersServices, build_counters
+    from wacast.bootstrap.dispatcher import DispatcherServices, build_dispatcher
+    from wacast.bootstrap.dlq import DlqServices, build_dlq
+    from wacast.bootstrap.events import EventsServices, build_events
     from wacast.bootstrap.files import FilesServices, build_files
     from wacast.bootstrap.host import SessionHostServices, build_session_host
     from wacast.bootstrap.webhooks import WebhooksServices, build_webhooks
 
 #: Each name and the root module that defines it. A root is imported when one of its names is first
 #: read, so a deployable loads its own root and none of the others' adapters and services (cold start).
-#: The entrypoints import their root module directly (`wacast.bootstrap.consumers`...).
+#: The entrypoints import their root module directly (`wacast.bootstrap.dispatcher`...).
 _ROOTS = {
     "ApiServices": "api",
     "build_api": "api",
     "build_registration": "api",
-    "CountersServices": "consumers",
-    "build_counters": "consumers",
-    "DispatcherServices": "consumers",
-    "DlqServices": "consumers",
-    "EventsServices": "consumers",
-    "build_dispatcher": "consumers",
-    "build_dlq": "consumers",
-    "build_events": "consumers",
+    "CountersServices": "counters",
+    "build_counters": "counters",
+    "DispatcherServices": "dispatcher",
+    "build_dispatcher": "dispatcher",
+    "DlqServices": "dlq",
+    "build_dlq": "dlq",
+    "EventsServices": "events",
+    "build_events": "events",
     "FilesServices": "files",
     "build_files": "files",
     "SessionHostServices": "host",

@@ -1,4 +1,5 @@
-"""The roots of the SQS consumer functions: dispatcher, events and dlq. None of them reads a secret."""
+"""The dispatcher's root: the paced fan-out of campaign runs, and the firings of their schedules. It reads
+no secret."""
 
 from __future__ import annotations
 
@@ -11,8 +12,6 @@ from wacast.adapters.dynamo.accounts import DynamoAccountRepository
 from wacast.adapters.dynamo.audience_ids import DynamoAudienceIds
 from wacast.adapters.dynamo.campaigns import DynamoCampaignRepository, DynamoCampaignStates
 from wacast.adapters.dynamo.contacts import DynamoContactRepository
-from wacast.adapters.dynamo.conversations import DynamoConversationRepository
-from wacast.adapters.dynamo.counters import DynamoCounterLedger
 from wacast.adapters.dynamo.messages import DynamoMessageRepository
 from wacast.adapters.dynamo.optouts import DynamoOptOutRepository
 from wacast.adapters.dynamo.senders import DynamoSenderRepository
@@ -24,14 +23,9 @@ from wacast.ports import Clock
 from wacast.services.audience import AudienceReader
 from wacast.services.campaign_jobs import CampaignJobRunner
 from wacast.services.campaigns import CampaignService
-from wacast.services.counters import CountersService
-from wacast.services.deadletters import DeadLetterService
 from wacast.services.dispatch import DispatchService
-from wacast.services.events import EventsService
-from wacast.services.optouts import OptOutService
-from wacast.services.replies import ReplyService
 from wacast.services.schedules import ScheduleService
-from wacast.settings import CountersSettings, DispatcherSettings, DlqSettings, EventsSettings
+from wacast.settings import DispatcherSettings
 
 
 @dataclass
@@ -42,30 +36,6 @@ class DispatcherServices:
     jobs: CampaignJobRunner  # runs each job of the campaigns queue with one of the two below
     dispatch: DispatchService
     schedules: ScheduleService
-
-
-@dataclass
-class EventsServices:
-    """Receipts, incoming messages and sender state from the session host."""
-
-    settings: EventsSettings
-    events: EventsService
-
-
-@dataclass
-class CountersServices:
-    """Applies message status changes from the table's stream to the counters."""
-
-    settings: CountersSettings
-    counters: CountersService
-
-
-@dataclass
-class DlqServices:
-    """Settles what the outbox and campaigns DLQs hold."""
-
-    settings: DlqSettings
-    deadletters: DeadLetterService
 
 
 def build_dispatcher(settings: DispatcherSettings, *, clock: Clock | None = None) -> DispatcherServices:
@@ -106,25 +76,3 @@ def build_dispatcher(settings: DispatcherSettings, *, clock: Clock | None = None
     )
     schedules = ScheduleService(campaigns, runs, scheduler, clock)
     return DispatcherServices(settings, CampaignJobRunner(dispatch, schedules), dispatch, schedules)
-
-
-def build_events(settings: EventsSettings, *, clock: Clock | None = None) -> EventsServices:
-    bind(settings)
-    accounts = DynamoAccountRepository()
-    opt_outs = OptOutService(DynamoOptOutRepository(), accounts, clock or SystemClock())
-    replies = ReplyService(DynamoConversationRepository(), DynamoContactRepository())
-    events = EventsService(DynamoMessageRepository(), opt_outs, accounts, DynamoCampaignStates(), replies)
-    return EventsServices(settings, events)
-
-
-def build_counters(settings: CountersSettings, *, clock: Clock | None = None) -> CountersServices:
-    bind(settings)
-    return CountersServices(
-        settings, CountersService(DynamoCounterLedger(), DynamoCampaignStates(), clock or SystemClock())
-    )
-
-
-def build_dlq(settings: DlqSettings, *, clock: Clock | None = None) -> DlqServices:
-    bind(settings)
-    deadletters = DeadLetterService(DynamoMessageRepository(), DynamoCampaignStates(), clock or SystemClock())
-    return DlqServices(settings, deadletters)
