@@ -103,12 +103,14 @@ class DeadLetterQueue(Queue, Protocol):
 
 class MessageRepository(Protocol):
     def create(self, message: Message) -> bool:
-        """Write a new message (and count it on its campaign). False if that id already exists."""
+        """Write a new message (a campaign's is listed in the campaign's listing). False if that id already
+        exists. Its counters follow from the table's stream."""
         ...
 
-    def create_many(self, messages: Sequence[Message]) -> list[bool]:
-        """Create messages of one campaign, counting them in the same transaction(s). For each
-        message: True if written now, False if it already existed (a re-dispatch)."""
+    def create_many(self, messages: Sequence[Message], listed_as: str | None = None) -> list[bool]:
+        """Create messages of one campaign run, listed together under `listed_as` (the same name lists the
+        same ids once, however often it is written). For each message: True if written now, False if it
+        already existed (a re-dispatch)."""
         ...
 
     def get(self, message_id: str, *, consistent: bool = True) -> Message | None:

@@ -94,6 +94,13 @@ def receipt_target(current: MessageStatus, receipt: MessageStatus) -> MessageSta
     return receipt if RECEIPT_RANK[receipt] > RECEIPT_RANK[current] else None
 
 
+def dispatched_listing(run: int, seq: int, page: int) -> str:
+    """Where a page of a dispatch window is listed among its campaign's messages: by run, window and page
+    (a window done again after a crash has the same seq and reads the same pages, so lists the same ids
+    in the same place)."""
+    return f"{run:04d}#{seq:08d}#{page:03d}"
+
+
 def message_id_for(campaign_id: str, contact_id: str, run: int = 0) -> str:
     """Deterministic id: dispatching the same (campaign, run, contact) twice yields the same message."""
     digest = hashlib.sha256(f"{campaign_id}:{run}:{contact_id}".encode()).hexdigest()

@@ -24,7 +24,14 @@ from wacast.domain.campaign_jobs import DispatchJob, RequeueJob, RunJob, SweepJo
 from wacast.domain.campaigns import DISPATCHING, Campaign, CampaignStatus, DispatchState
 from wacast.domain.contacts import Contact
 from wacast.domain.errors import StaleState, ValidationFailed
-from wacast.domain.messages import CLAIMABLE, Message, MessageStatus, StatusChange, message_id_for
+from wacast.domain.messages import (
+    CLAIMABLE,
+    Message,
+    MessageStatus,
+    StatusChange,
+    dispatched_listing,
+    message_id_for,
+)
 from wacast.domain.outbox import OutboxMessage
 from wacast.domain.pacing import PacerState, PacingPlanner, PresetGaps, gap_bounds_ms, within_floor
 from wacast.domain.senders import Sender
@@ -168,7 +175,7 @@ class DispatchService:
         position: Position | None = Position(campaign.dispatch.audience_index, campaign.dispatch.cursor)
         window = WindowCount(campaign.dispatch.counted_through)
         written = 0
-        for _ in range(MAX_PAGES_PER_JOB):
+        for page_no in range(MAX_PAGES_PER_JOB):
             assert position is not None
             if not planner.plan(pacer, 1, now, horizon)[0]:
                 break  # the window is full
@@ -179,7 +186,9 @@ class DispatchService:
             contacts, position = self.audience.page(
                 campaign.account_id, campaign.audience, position, min(PAGE, room), consistent=False
             )
-            pacer, count = self._write_page(campaign, sender, body, contacts, planner, pacer, now, window)
+            # listed under the window's seq and the page's number: a window done again lists the same ids there
+            listed_as = dispatched_listing(campaign.run, campaign.dispatch.seq, page_no)
+            pacer, count = self._write_page(campaign, sender, body, contacts, planner, pacer, now, window, listed_as)
             written += count
             if position is None:
                 break
@@ -221,6 +230,7 @@ class DispatchService:
         pacer: PacerState,
         now: datetime,
         window: WindowCount,
+        listed_as: str,
     ) -> tuple[PacerState, int]:
         """Write one page of messages (planned on `pacer`), count them in `window` and queue them. Returns
         the pacer after them and how many were new."""
@@ -245,7 +255,7 @@ class DispatchService:
                 times, pacer = planner.plan(pacer, 1, now, now + FAR)
                 send_at = times[0]
             messages.append(self._message(campaign, sender, contact, status, text, detail, send_at, now))
-        created = self.messages.create_many(messages)
+        created = self.messages.create_many(messages, listed_as)
         pairs = list(zip(messages, created, strict=True))
         new = [m for m, is_new in pairs if is_new]
         found = [f for f in (self.messages.get(m.id) for m, is_new in pairs if not is_new) if f is not None]

@@ -2,8 +2,14 @@
 
 Keys: pk MSG#{message}, sk MSG. The item stays under 1 KB for a usual text: its history is a compact list
 of "STATUS|epoch ms|detail" strings.
-gsi4 (keys only): MSGS#{campaign} (or MSGS#DIRECT#{account}) / {created ms}_{message}: a campaign's messages,
-      oldest first; the key never changes, so no status change writes the index.
+A campaign's messages are listed by listing items, pk MSGS#{campaign}: each holds the ids of a few of them
+      (`ids`, a string set): one per page of a dispatch window (sk {run, 4 digits}#{window seq, 8 digits}#{page,
+      3 digits}: a window done again, after a crash, ADDs the same ids to the same item) and one per message
+      linked through /send (sk L{created ms, 14 digits}#{message}, after every dispatched page).
+      A page of 100 costs ~3 write units: the index entry each message once had in gsi4 cost one.
+      Messages written before the listing items are in gsi4 (keys only): MSGS#{campaign} (or
+      MSGS#DIRECT#{account}) / {created ms}_{message}, still listed from there for a campaign with no
+      listing item. A direct message not linked to a campaign is in no listing.
 gsi6 (keys only): CONV#{account}#{phone} / {created ms}_{message}, written once: the conversation with that
       phone (replies are in it too, adapters/dynamo/conversations.py). A receipt that does not name its
       message (the host that sent it no longer remembers: wacast.domain.recent_sends) finds it there, among
@@ -25,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from pynamodb.attributes import (
@@ -32,6 +39,7 @@ from pynamodb.attributes import (
     ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.connection import Connection
@@ -42,7 +50,7 @@ from pynamodb.expressions.update import Action
 from wacast.adapters.dynamo.campaigns import COUNTER_ATTRIBUTES, CampaignCountersModel
 from wacast.adapters.dynamo.cursors import cursor_id, encode_cursor
 from wacast.adapters.dynamo.table import Gsi4, Gsi6, TableModel, conversation_key
-from wacast.domain.errors import StaleState, Unavailable
+from wacast.domain.errors import StaleState, Unavailable, ValidationFailed
 from wacast.domain.messages import (
     Message,
     MessageStatus,
@@ -99,6 +107,12 @@ class MessageModel(TableModel):
     by_conversation = Gsi6()
 
 
+class MessageListingModel(TableModel):
+    """Some of a campaign's message ids (pk MSGS#{campaign}, sk {run}#{where}): see the module's docstring."""
+
+    ids = UnicodeSetAttribute(null=True)
+
+
 _FIELDS = tuple(Message.model_fields)
 _SETTABLE = frozenset(_FIELDS) - {"id", "account_id", "status", "history", "created_at", "version"}
 
@@ -115,9 +129,35 @@ def group_key(campaign_id: str | None, account_id: str) -> str:
     return f"MSGS#{campaign_id}" if campaign_id else f"MSGS#DIRECT#{account_id}"
 
 
+def listing_key(campaign_id: str, where: str) -> tuple[str, str]:
+    return f"MSGS#{campaign_id}", where
+
+
+def linked_listing(message: Message) -> str:
+    """Where a message written alone (a direct message linked to a campaign) is listed: after the dispatched
+    pages, in creation order."""
+    return f"L{round(message.created_at.timestamp() * 1000):014d}#{message.id}"
+
+
 def member_key(message: Message) -> str:
     """The message's place among its campaign's messages: its creation time, then its id."""
     return f"{round(message.created_at.timestamp() * 1000):014d}_{message.id}"
+
+
+def _listing_cursor(sk: str, offset: int) -> str:
+    """A listing's cursor: p{offset}_{the listing item's sk, '#' as '-'} (a cursor's id has no '#'; neither a
+    listing sk nor a message id has a '-')."""
+    return f"p{offset}_" + sk.replace("#", "-")
+
+
+def _listing_position(after: str) -> tuple[str, int]:
+    """(listing item's sk, offset in it) from `_listing_cursor` (a ValidationFailed on the cursor if not)."""
+    offset, _, sk = after[1:].partition("_")
+    if not sk or not offset.isdigit() or len(offset) > 4:
+        raise ValidationFailed(
+            "not a cursor of this messages listing: pass next_cursor from the previous page", field="cursor"
+        )
+    return sk.replace("-", "#"), int(offset)
 
 
 def to_model(message: Message) -> MessageModel:
@@ -126,7 +166,6 @@ def to_model(message: Message) -> MessageModel:
     model = MessageModel(pk, sk, **data)
     model.status = message.status.value
     model.history = [encode_change(h) for h in message.history]
-    model.gsi4pk, model.gsi4sk = group_key(message.campaign_id, message.account_id), member_key(message)
     model.gsi6pk, model.gsi6sk = conversation_key(message.account_id, message.phone), member_key(message)
     return model
 
@@ -177,9 +216,13 @@ class DynamoMessageRepository:
         model.counted_on_insert = True
         return model
 
-    def create(self, message: Message) -> bool:
+    def create(self, message: Message, *, listed: bool = False) -> bool:
         """Write a new message, alone: one conditional put, no counter item (its INSERT record counts it).
-        False when a message with its id exists already (a retry or a re-dispatch): nothing is written."""
+        False when a message with its id exists already (a retry or a re-dispatch): nothing is written.
+        A campaign's message is first added to the campaign's listing (its own listing item), unless
+        `listed` (create_many listed it with its page)."""
+        if message.campaign_id is not None and not listed:
+            self._list([message], linked_listing(message))
         try:
             self._new_model(message).save(condition=MessageModel.pk.does_not_exist())
         except PutError as exc:
@@ -188,24 +231,78 @@ class DynamoMessageRepository:
             raise Unavailable("could not write the message", details={"message_id": message.id}) from exc
         return True
 
-    def create_many(self, messages: Sequence[Message]) -> list[bool]:
+    def create_many(self, messages: Sequence[Message], listed_as: str | None = None) -> list[bool]:
         """`create` for each message, a few puts at a time; which of them were new, in order. Raises
-        Unavailable if any put failed (the others may be written: creating them again is harmless)."""
+        Unavailable if any put failed (the others may be written: creating them again is harmless).
+        With `listed_as` (a page of one campaign run's messages: the dispatcher's window and page), they are
+        first added to that one listing item of their campaign, as a set: writing the page again adds
+        nothing twice."""
+        if listed_as is not None and messages:
+            self._list(messages, listed_as)
+        create = partial(self.create, listed=listed_as is not None)
         if self.create_workers == 1 or len(messages) < 2:
-            return [self.create(m) for m in messages]
+            return [create(m) for m in messages]
         with ThreadPoolExecutor(max_workers=min(self.create_workers, len(messages))) as pool:
-            return list(pool.map(self.create, messages))
+            return list(pool.map(create, messages))
+
+    def _list(self, messages: Sequence[Message], where: str) -> None:
+        """ADD the messages' ids to their campaign's listing item `where` (before the messages are written:
+        a listed id whose message is missing is skipped by the listing; an unlisted message would be lost)."""
+        campaign_ids = {m.campaign_id for m in messages}
+        if len(campaign_ids) != 1 or None in campaign_ids:
+            raise ValueError("a listing item holds messages of one campaign")
+        (campaign_id,) = campaign_ids
+        assert campaign_id is not None
+        newest = max(m.created_at for m in messages)
+        item = MessageListingModel(*listing_key(campaign_id, where))
+        try:
+            item.update(
+                actions=[
+                    MessageListingModel.ids.add({m.id for m in messages}),
+                    MessageListingModel.expires_at.set(int((newest + self.retention).timestamp())),
+                ]
+            )
+        except UpdateError as exc:
+            raise Unavailable("could not list the messages", details={"campaign_id": campaign_id}) from exc
 
     def list_by_campaign(
         self, campaign_id: str, *, status: MessageStatus | None = None, cursor: str | None = None, limit: int = 100
     ) -> tuple[list[Message], str | None]:
-        """A page of the campaign's messages, oldest first (optionally of one status): the keys from the
-        index, the items themselves with one consistent batch read. With a status, a page may hold fewer
-        than `limit` (it reads at most SCAN_PAGES pages of keys): follow the cursor."""
+        """A page of the campaign's messages in the order they were listed (run, dispatch window, page; the
+        ones linked through /send after their run's pages), optionally of one status: the ids from the
+        listing items, the items themselves with consistent batch reads. With a status, a page may hold
+        fewer than `limit` (it reads at most SCAN_PAGES x limit ids): follow the cursor."""
+        after = cursor_id(cursor, "messages")
+        if after is not None and not after.startswith("p"):
+            return self._list_by_index(campaign_id, status=status, after=after, limit=limit)  # gsi4's cursor
+        start, skip = _listing_position(after) if after is not None else ("", 0)
+        pk = f"MSGS#{campaign_id}"
+        condition = MessageListingModel.sk >= start if start else None
+        listings = MessageListingModel.query(pk, condition, consistent_read=True)
+        budget = SCAN_PAGES * limit if status else limit
+        items: list[Message] = []
+        read, seen = 0, False
+        for listing in listings:  # bounded: it returns once `budget` ids are read
+            seen = True
+            ids = sorted(listing.ids or ())
+            offset = skip if listing.sk == start else 0
+            while offset < len(ids):
+                if len(items) >= limit or read >= budget:
+                    return items, encode_cursor("messages", _listing_cursor(listing.sk, offset))
+                take = ids[offset : offset + min(limit - len(items), budget - read)]
+                items += [m for m in self._get_many(take) if status is None or m.status is status]
+                offset, read = offset + len(take), read + len(take)
+        if not seen and after is None:  # a campaign whose messages were all written before listing items
+            return self._list_by_index(campaign_id, status=status, after=None, limit=limit)
+        return items, None
+
+    def _list_by_index(
+        self, campaign_id: str, *, status: MessageStatus | None, after: str | None, limit: int
+    ) -> tuple[list[Message], str | None]:
+        """The listing of messages written before listing items: gsi4's keys, oldest first."""
         group = group_key(campaign_id, "")
-        after = cursor_id(cursor, "messages")  # "{created ms}_{message id}": the index key rebuilt from it
         start = None
-        if after is not None:
+        if after is not None:  # "{created ms}_{message id}": the index key rebuilt from it
             after_id = after.partition("_")[2]
             start = {
                 "gsi4pk": {"S": group},
