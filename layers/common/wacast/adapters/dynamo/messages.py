@@ -2,14 +2,16 @@
 
 Keys: pk MSG#{message}, sk MSG. The item stays under 1 KB for a usual text: its history is a compact list
 of "STATUS|epoch ms|detail" strings.
-A campaign's messages are listed by listing items, pk MSGS#{campaign}: each holds the ids of a few of them
+A campaign's messages are listed by listing items, pk MSGS#{campaign}, each holding the ids of a few of them
       (`ids`, a string set): one per page of a dispatch window (sk {run, 4 digits}#{window seq, 8 digits}#{page,
-      3 digits}: a window done again, after a crash, ADDs the same ids to the same item) and one per message
-      linked through /send (sk L{created ms, 14 digits}#{message}, after every dispatched page).
-      A page of 100 costs ~3 write units: the index entry each message once had in gsi4 cost one.
-      Messages written before the listing items are in gsi4 (keys only): MSGS#{campaign} (or
-      MSGS#DIRECT#{account}) / {created ms}_{message}, still listed from there for a campaign with no
-      listing item. A direct message not linked to a campaign is in no listing.
+      3 digits}) and one per message linked through /send (sk L{created ms, 14 digits}#{message}, after every
+      dispatched page). The ids are ADDed before the messages are written, and each message records the item
+      it was written under (`li`): a window done again after a crash or a pause (its pages may shift when the
+      audience changed meanwhile) may list a message in a second item, and the listing shows it only in the
+      one its `li` names. A page of 100 costs ~3 write units: the index entry each message had in gsi4 cost
+      one. Messages written before the listing items are in gsi4 (keys only): MSGS#{campaign} (or
+      MSGS#DIRECT#{account}) / {created ms}_{message}, still listed from there for a campaign with no listing
+      item. A direct message not linked to a campaign is in no listing.
 gsi6 (keys only): CONV#{account}#{phone} / {created ms}_{message}, written once: the conversation with that
       phone (replies are in it too, adapters/dynamo/conversations.py). A receipt that does not name its
       message (the host that sent it no longer remembers: wacast.domain.recent_sends) finds it there, among
@@ -98,6 +100,8 @@ class MessageModel(TableModel):
     gsi4sk = UnicodeAttribute(null=True)
     gsi6pk = UnicodeAttribute(null=True)
     gsi6sk = UnicodeAttribute(null=True)
+    #: The listing item (its sk) the message was written under, once: the one listing that shows it.
+    listed_in = UnicodeAttribute(null=True, attr_name="li")
     replied_at = UTCDateTimeAttribute(null=True)  # its recipient's first answer (counted once, in `replied`)
     #: Its creation is counted from its INSERT record (functions/counters/app.py; older items were counted
     #: by the transaction that wrote them). A short name: every byte of every message is billed on each write,
@@ -216,15 +220,19 @@ class DynamoMessageRepository:
         model.counted_on_insert = True
         return model
 
-    def create(self, message: Message, *, listed: bool = False) -> bool:
+    def create(self, message: Message) -> bool:
         """Write a new message, alone: one conditional put, no counter item (its INSERT record counts it).
         False when a message with its id exists already (a retry or a re-dispatch): nothing is written.
-        A campaign's message is first added to the campaign's listing (its own listing item), unless
-        `listed` (create_many listed it with its page)."""
-        if message.campaign_id is not None and not listed:
-            self._list([message], linked_listing(message))
+        A campaign's message is first added to the campaign's listing, in a listing item of its own."""
+        return self._create(message, None if message.campaign_id is None else linked_listing(message), listed=False)
+
+    def _create(self, message: Message, where: str | None, *, listed: bool) -> bool:
+        if where is not None and not listed:
+            self._list([message], where)
+        model = self._new_model(message)
+        model.listed_in = where
         try:
-            self._new_model(message).save(condition=MessageModel.pk.does_not_exist())
+            model.save(condition=MessageModel.pk.does_not_exist())
         except PutError as exc:
             if _is_conditional_failure(exc):
                 return False
@@ -237,9 +245,9 @@ class DynamoMessageRepository:
         With `listed_as` (a page of one campaign run's messages: the dispatcher's window and page), they are
         first added to that one listing item of their campaign, as a set: writing the page again adds
         nothing twice."""
-        if listed_as is not None and messages:
+        if listed_as and messages:
             self._list(messages, listed_as)
-        create = partial(self.create, listed=listed_as is not None)
+        create = partial(self._create, where=listed_as, listed=True) if listed_as else self.create
         if self.create_workers == 1 or len(messages) < 2:
             return [create(m) for m in messages]
         with ThreadPoolExecutor(max_workers=min(self.create_workers, len(messages))) as pool:
@@ -290,7 +298,8 @@ class DynamoMessageRepository:
                 if len(items) >= limit or read >= budget:
                     return items, encode_cursor("messages", _listing_cursor(listing.sk, offset))
                 take = ids[offset : offset + min(limit - len(items), budget - read)]
-                items += [m for m in self._get_many(take) if status is None or m.status is status]
+                found = self._get_many(take, listed_in=listing.sk)
+                items += [m for m in found if status is None or m.status is status]
                 offset, read = offset + len(take), read + len(take)
         if not seen and after is None:  # a campaign whose messages were all written before listing items
             return self._list_by_index(campaign_id, status=status, after=None, limit=limit)
@@ -322,13 +331,17 @@ class DynamoMessageRepository:
             return items, None
         return items, encode_cursor("messages", start["gsi4sk"]["S"])
 
-    def _get_many(self, ids: Sequence[str]) -> list[Message]:
-        """The items of `ids`, in that order, with consistent reads (100 per batch)."""
+    def _get_many(self, ids: Sequence[str], listed_in: str | None = None) -> list[Message]:
+        """The items of `ids`, in that order, with consistent reads (100 per batch). With `listed_in`, only
+        those written under that listing item: a window done again after a crash or a pause may list a
+        message in a second item too (its pages can shift), and it shows only in the one it was written
+        under."""
         by_id: dict[str, Message] = {}
         for begin in range(0, len(ids), 100):
             keys = [message_key(i) for i in ids[begin : begin + 100]]
             for model in MessageModel.batch_get(keys, consistent_read=True):
-                by_id[model.id] = to_domain(model)
+                if listed_in is None or model.listed_in in (None, listed_in):
+                    by_id[model.id] = to_domain(model)
         return [by_id[i] for i in ids if i in by_id]
 
     def get(self, message_id: str, *, consistent: bool = True) -> Message | None:
