@@ -8,8 +8,6 @@ then close the driver sessions the last sends needed; and publish the receipts s
 
 from __future__ import annotations
 
-import json
-import os
 import random
 import threading
 from collections.abc import Callable, Mapping
@@ -25,6 +23,7 @@ from session_host.events import DriverEventsFor, HostEvents
 from session_host.governor import HostGovernor, thresholds_of
 from session_host.health import Heartbeat
 from session_host.lookup import NumberChecker, lookup_policy_of
+from session_host.sends_journal import SendsJournal
 from session_host.supervisor import SessionSupervisor, SupervisorPolicy, resume_state
 from session_host.timers import ThreadTimers, Timers
 from wacast.bootstrap import SessionHostServices
@@ -39,9 +38,6 @@ EventsFor = Callable[[str], DriverEvents]
 DriverFactory = Callable[[EventsFor, Timers], Mapping[str, SessionDriver]]
 SENDER_REFRESH_SECONDS = 15.0
 OPEN_WAIT_SECONDS = 15.0
-
-#: In the session store (the sessions' own volume): the recent sends, kept across a restart.
-RECENT_SENDS_FILE = "recent-sends.json"
 
 
 def policy_of(services: SessionHostServices) -> SupervisorPolicy:
@@ -71,6 +67,8 @@ class SessionHost:
         self.services = services
         self.timers: Timers = timers or ThreadTimers()
         self.recent = RecentSends()  # the provider ids of this host's sends: its receipts name their messages
+        self.journal = SendsJournal(services.settings.session_store, self.recent)  # kept across a crash
+        self.recent.on_remember = self.journal.append
         self.events = HostEvents(services.senders, services.publisher, recent=self.recent)
         self.governor = HostGovernor(
             GovernorService(
@@ -134,7 +132,7 @@ class SessionHost:
         self._refresher = threading.Thread(target=self._refresh_loop, name="sender-refresh", daemon=True)
 
     def start(self) -> None:
-        self._load_recent_sends()
+        self.journal.load()
         self.events.start()
         self.open_sessions()
         self.consumer.start()
@@ -150,36 +148,10 @@ class SessionHost:
         for driver in self.drivers.values():
             driver.stop()
         self.events.stop()  # the receipts the sessions reported until they closed
-        self._save_recent_sends()
+        self.journal.close()
         self._workers.shutdown(wait=False, cancel_futures=True)
         self.timers.stop()
         logger.info("session host stopped")
-
-    def _recent_sends_file(self) -> Path:
-        return Path(self.services.settings.session_store) / RECENT_SENDS_FILE
-
-    def _load_recent_sends(self) -> None:
-        """What the host sent before its restart, so the receipts still coming for it name their messages."""
-        path = self._recent_sends_file()
-        try:
-            entries = json.loads(path.read_text())
-            self.recent.restore([(str(s), str(p), str(m)) for s, p, m in entries])
-        except FileNotFoundError:
-            return
-        except (OSError, ValueError, TypeError) as exc:  # unreadable: its receipts are found by recipient
-            logger.warning("could not read the recent sends", error=str(exc))
-            return
-        logger.info("recent sends loaded", entries=len(self.recent))
-
-    def _save_recent_sends(self) -> None:
-        path = self._recent_sends_file()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(".partial")
-            partial.write_text(json.dumps(self.recent.entries()))
-            os.replace(partial, path)  # never a half-written file
-        except OSError as exc:
-            logger.warning("could not save the recent sends", error=str(exc))
 
     def open_sessions(self) -> None:
         """Reopen the sessions that were open before (new senders appear while running)."""

@@ -7,7 +7,7 @@ import itertools
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +23,7 @@ from wacast.domain.optout import OptOut
 from wacast.domain.outcomes import SendOutcome
 from wacast.domain.pacing import PresetGaps, gap_bounds_ms
 from wacast.domain.senders import Sender, SenderState
-from wacast.ports import QueueDepth, QueueMessage
+from wacast.ports import QueueDepth, QueueMessage, SendsTo
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 SENDER_STATE_FIELDS = {"state", "state_since", "last_error", "qr", "qr_updated_at", "pairing_code"}
@@ -120,12 +120,12 @@ class InMemoryMessages:
             self._count(message, counter_delta(message.status, new))
             return updated.model_copy(deep=True)
 
-    def sends_to(self, account_id: str, sender_id: str, phone: str) -> Iterator[Message]:
+    def sends_to(self, account_id: str, sender_id: str, phone: str) -> SendsTo:
         mine = [
             m for m in self.items.values() if (m.account_id, m.sender_id, m.phone) == (account_id, sender_id, phone)
         ]
-        for m in sorted(mine, key=lambda m: m.created_at, reverse=True)[:50]:
-            yield m.model_copy(deep=True)
+        newest = sorted(mine, key=lambda m: m.created_at, reverse=True)
+        return SendsTo(iter([m.model_copy(deep=True) for m in newest[:50]]), len(newest) <= 50)
 
     def _count(self, message: Message, delta: Mapping[str, int]) -> None:
         group = message.campaign_id or f"direct:{message.account_id}"

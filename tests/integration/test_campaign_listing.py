@@ -14,6 +14,7 @@ from tests.integration.services import Services
 from wacast.adapters.dynamo.cursors import encode_cursor
 from wacast.adapters.dynamo.messages import MessageListingModel, MessageModel, group_key, member_key, message_key
 from wacast.domain.campaign_jobs import DispatchJob
+from wacast.domain.campaigns import Campaign
 from wacast.domain.errors import ValidationFailed
 from wacast.domain.messages import Message, MessageStatus, StatusChange, dispatched_listing
 
@@ -39,6 +40,16 @@ def every_page(world: CampaignWorld, campaign_id: str, limit: int, status: Messa
     raise AssertionError("the listing never ended")
 
 
+def dispatched(world: CampaignWorld, tag: str, contacts: int) -> Campaign:
+    """A campaign to `contacts` new contacts, started, its first window dispatched (as it was at start)."""
+    world.contacts(contacts, tag)
+    campaign = world.campaign(tag)
+    world.services.campaigns.start(world.principal, campaign.id)
+    started = world.services.campaigns.get(world.principal, campaign.id)
+    world.pump_jobs(wait=1)
+    return started
+
+
 def listings(campaign_id: str) -> list[MessageListingModel]:
     return list(MessageListingModel.query(f"MSGS#{campaign_id}", consistent_read=True))
 
@@ -46,11 +57,7 @@ def listings(campaign_id: str) -> list[MessageListingModel]:
 def test_a_campaigns_messages_are_listed_once_each_through_any_page_size_and_written_in_no_index(
     world: CampaignWorld,
 ) -> None:
-    world.contacts(25, "list")
-    campaign = world.campaign("list")
-    world.services.campaigns.start(world.principal, campaign.id)
-    started = world.services.campaigns.get(world.principal, campaign.id)
-    world.pump_jobs(wait=1)
+    campaign = started = dispatched(world, "list", 25)
     (listing,) = listings(campaign.id)  # one window, one page: one item
     assert listing.sk == dispatched_listing(started.run, started.dispatch.seq, 0) and len(listing.ids or ()) == 25
     for limit in (1, 7, 25, 100):
@@ -81,10 +88,7 @@ def test_a_window_written_again_lists_its_messages_once(world: CampaignWorld, mo
 
 
 def test_a_message_linked_through_send_is_listed_after_its_runs_pages(world: CampaignWorld) -> None:
-    world.contacts(3, "linked")
-    campaign = world.campaign("linked")
-    world.services.campaigns.start(world.principal, campaign.id)
-    world.pump_jobs(wait=1)
+    campaign = dispatched(world, "linked", 3)
     linked = [
         world.services.messaging.send_direct(world.principal, f"+91977700000{i}", "hello", campaign_id=campaign.id)
         for i in range(2)
@@ -132,3 +136,25 @@ def test_a_tampered_cursor_is_a_clear_error(services: Services) -> None:
         with pytest.raises(ValidationFailed) as raised:
             services.messages.list_by_campaign("c1", cursor=encode_cursor("messages", bad))
         assert raised.value.details.get("field") == "cursor" or "cursor" in str(raised.value)
+
+
+def test_a_campaign_that_ran_across_the_change_lists_its_older_messages_first_then_the_rest(
+    world: CampaignWorld,
+) -> None:
+    # given a campaign whose first messages were written before listing items (gsi4 entries, no `li`)
+    campaign = dispatched(world, "across", 4)
+    (listing,) = listings(campaign.id)
+    older = sorted(listing.ids or ())[:2]
+    for i, message_id in enumerate(older):  # as the code before wrote them
+        item = MessageModel.get(*message_key(message_id), consistent_read=True)
+        item.update(
+            actions=[
+                MessageModel.gsi4pk.set(group_key(campaign.id, "")),
+                MessageModel.gsi4sk.set(f"{i:014d}_{message_id}"),
+                MessageModel.listed_in.remove(),
+            ]
+        )
+    # then every message is listed once, the older ones first, through any page size
+    for limit in (1, 2, 3, 10):
+        ids = every_page(world, campaign.id, limit)
+        assert ids[:2] == older and sorted(ids) == sorted(listing.ids or ()) and len(ids) == 4

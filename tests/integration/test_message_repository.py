@@ -9,6 +9,7 @@ import pytest
 
 from tests.integration.services import Services
 from wacast.adapters.dynamo.campaigns import CampaignCountersModel, campaign_key
+from wacast.adapters.dynamo.messages import SENDS_SCAN
 from wacast.domain.errors import StaleState
 from wacast.domain.events import IncomingEvent
 from wacast.domain.messages import Message, MessageStatus, StatusChange
@@ -86,10 +87,12 @@ def test_the_full_path_keeps_history_lease_and_lookups(services: Services) -> No
     assert stored == m
     assert stored is not None and stored.lease_owner is None and stored.driver_called_at == NOW
     assert [h.status for h in stored.history] == [S.QUEUED, S.SENDING, S.SENT]
-    found = [x for x in services.messages.sends_to("a1", "s1", "+919876543210") if x.provider_message_id == "3EB0X"]
+    sends = services.messages.sends_to("a1", "s1", "+919876543210")
+    found = [x for x in sends.messages if x.provider_message_id == "3EB0X"]
+    assert sends.complete
     assert [x.id for x in found] == ["m1"]
-    assert list(services.messages.sends_to("a1", "s2", "+919876543210")) == []  # another sender's sends only
-    assert list(services.messages.sends_to("a2", "s1", "+919876543210")) == []  # another account's
+    assert list(services.messages.sends_to("a1", "s2", "+919876543210").messages) == []  # another sender's only
+    assert list(services.messages.sends_to("a2", "s1", "+919876543210").messages) == []  # another account's
 
 
 def test_sends_to_a_phone_come_newest_first_a_few_at_a_time_and_skip_replies(services: Services) -> None:
@@ -100,8 +103,17 @@ def test_sends_to_a_phone_come_newest_first_a_few_at_a_time_and_skip_replies(ser
         IncomingEvent(account_id="a1", sender_id="s1", sender_phone="+919876543210", text="hi", at=NOW)
     )
     sends = services.messages.sends_to("a1", "s1", "+919876543210")
-    assert next(sends).id == "m22"  # the newest; the next ones are read as the caller goes on
-    assert [m.id for m in sends] == [f"m{i:02d}" for i in range(21, -1, -1)]
+    assert sends.complete  # 24 entries: the whole conversation
+    assert next(sends.messages).id == "m22"  # the newest; the next ones are read as the caller goes on
+    assert [m.id for m in sends.messages] == [f"m{i:02d}" for i in range(21, -1, -1)]
+
+
+def test_a_conversation_longer_than_the_scan_is_not_complete(services: Services) -> None:
+    for i in range(SENDS_SCAN + 1):
+        message = new_message(f"m{i:02d}").model_copy(update={"created_at": NOW + timedelta(seconds=i)})
+        services.messages.create(message)
+    sends = services.messages.sends_to("a1", "s1", "+919876543210")
+    assert not sends.complete and len(list(sends.messages)) == SENDS_SCAN
 
 
 def test_a_new_message_is_counted_from_its_insert_and_each_change_from_the_stream_once(services: Services) -> None:

@@ -187,6 +187,7 @@ def message(message_id: str, created_at: datetime) -> Message:
         run=1,
         created_at=created_at,
         updated_at=created_at,
+        counted_on_insert=True,
     )
 
 
@@ -208,3 +209,12 @@ def test_a_window_counts_each_of_its_messages_once_and_none_an_earlier_window_co
     assert raced.ids == {"later"} and raced.through(now) == now + timedelta(seconds=1)
     assert WindowCount(counted_through=None).through(now) == now
     assert WindowCount(counted_through=now).through(committed) == now  # never back: another Lambda's clock
+
+
+def test_a_window_never_counts_a_message_written_before_creations_were_counted_from_the_stream() -> None:
+    # a run that was mid-way at the upgrade: its window is done again by the new code and finds a message
+    # the old code wrote (counted by its own transaction, never in `inserted`): not in `dispatched` either
+    now = datetime(2026, 12, 1, 10, 9, tzinfo=UTC)
+    window = WindowCount(counted_through=None)
+    window.add(created=[], found=[message("old", now).model_copy(update={"counted_on_insert": False})])
+    assert window.ids == set()

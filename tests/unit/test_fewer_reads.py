@@ -4,15 +4,16 @@ message its host sent, and the events function reads that message instead of loo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.fakes import InMemoryAccounts, InMemoryCampaignStates, InMemoryMessages, InMemoryOptOuts
 from tests.unit.test_delivery_service import World
+from wacast.domain.errors import StaleState
 from wacast.domain.events import Receipt, strongest
 from wacast.domain.messages import Message, MessageStatus, StatusChange
 from wacast.domain.recent_sends import RecentSends
+from wacast.ports import SendsTo
 from wacast.services.delivery import Act
 from wacast.services.events import EventsService
 
@@ -49,7 +50,7 @@ class LaggingMessages(InMemoryMessages):
             return None
         return versions[-1 - self.lag].model_copy(deep=True)
 
-    def sends_to(self, account_id: str, sender_id: str, phone: str) -> Iterator[Message]:
+    def sends_to(self, account_id: str, sender_id: str, phone: str) -> SendsTo:
         self.lookups += 1
         return super().sends_to(account_id, sender_id, phone)
 
@@ -122,14 +123,14 @@ def test_recent_sends_forget_the_oldest_first() -> None:
     assert len(recent) == 2
 
 
-def sent(messages: InMemoryMessages, message_id: str, provider_id: str) -> Message:
+def sent(messages: InMemoryMessages, message_id: str, provider_id: str, created_at: datetime = T0) -> Message:
     m = Message(
         id=message_id,
         account_id="a1",
         sender_id="s1",
         phone="+919876543210",
         body="hi",
-        created_at=T0,
+        created_at=created_at,
         updated_at=T0,
         history=[StatusChange(status=S.QUEUED, at=T0)],
     )
@@ -219,3 +220,61 @@ def test_recent_sends_restored_after_a_restart_are_older_than_the_new_ones() -> 
     assert [after.message_of("s1", p) for p in ("P0", "P1", "P2", "P3", "P9")] == [None, None, "m2", "m3", "m9"]
     after.remember("s1", "P10", "m10")  # the oldest restored one goes first
     assert after.message_of("s1", "P2") is None and after.message_of("s1", "P9") == "m9"
+
+
+class LostClaimAnswer(InMemoryMessages):
+    """The claim's write goes through, but its answer is lost: the SDK's retry finds the condition failed."""
+
+    def transition(self, message: Message, new: MessageStatus, now: datetime, **kwargs: Any) -> Message:
+        moved = super().transition(message, new, now, **kwargs)
+        if new is S.SENDING:
+            raise StaleState("the message changed meanwhile")
+        return moved
+
+
+def test_a_claim_whose_answer_was_lost_still_sends_once() -> None:
+    world = World()
+    messages = LostClaimAnswer()
+    world.messages = messages
+    world.service.messages = messages
+    world.queue()
+    assert world.handle().act is Act.ACK
+    assert world.status() is S.SENT and world.sends == 1
+
+
+def test_someone_elses_claim_is_never_taken_for_ours() -> None:
+    world = World()
+    world.queue()
+    other = world.messages.get("m1")
+    assert other is not None
+    lease = {"lease_owner": "h1/another-attempt", "lease_expires_at": world.clock.now() + timedelta(seconds=60)}
+    world.messages.transition(other, S.SENDING, world.clock.now(), changes={**lease, "driver_called_at": T0})
+    assert world.handle().act is Act.WAIT  # a live lease of another attempt of this host: not ours
+    assert world.sends == 0
+
+
+def test_a_receipt_beyond_the_sends_read_proves_no_unproven_send() -> None:
+    # given an old sent message, 50 newer ones to the same phone, and the newest an unproven send (a crash)
+    messages = LaggingMessages()
+    old = sent(messages, "m-old", "P-OLD", created_at=T0 - timedelta(days=1))
+    for i in range(50):
+        sent(messages, f"m{i:02d}", f"P{i:02d}")
+    newest = Message(
+        id="m-unproven",
+        account_id="a1",
+        sender_id="s1",
+        phone="+919876543210",
+        body="hi",
+        created_at=T0 + timedelta(hours=1),
+        updated_at=T0,
+        history=[StatusChange(status=S.QUEUED, at=T0)],
+    )
+    messages.create(newest)
+    claimed = messages.transition(newest, S.SENDING, T0, changes={"lease_owner": "h", "driver_called_at": T0})
+    messages.transition(claimed, S.UNKNOWN, T0)
+    # when the old message's receipt comes without its message id (the host forgot it)
+    assert not events_over(messages).apply_receipt(receipt("P-OLD", "READ"))
+    # then the unproven send is not taken for it: an older send, not read, may have that id
+    unproven = messages.get("m-unproven")
+    assert unproven is not None and unproven.status is S.UNKNOWN and unproven.provider_message_id is None
+    assert (messages.get(old.id) or old).status is S.SENT

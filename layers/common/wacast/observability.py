@@ -107,6 +107,9 @@ class MetricsSink(Protocol):
     def put(self, name: str, value: float, unit: str, dimensions: dict[str, str]) -> None: ...
 
 
+_EMF_LOCK = threading.Lock()
+
+
 class EmfSink:
     """Embedded metric format on stdout: what Lambda's CloudWatch Logs turns into metrics. For the Lambda
     functions, whose handlers flush with `@metrics.log_metrics` (a long-running process sets its own sink).
@@ -114,11 +117,13 @@ class EmfSink:
     One EMF document has one dimension set. A metric with only the `service` dimension joins the
     invocation's document (`metrics`, flushed once by the handler's `@metrics.log_metrics`); a metric with
     dimensions of its own (MessagesSent by Driver, MessagesFailed by Reason...) is a document of its own
-    (`single_metric`), so it never lends its dimensions to the others."""
+    (`single_metric`), so it never lends its dimensions to the others. Powertools' metric set is not
+    thread-safe (the events function applies a batch's receipts on several threads): one put at a time."""
 
     def put(self, name: str, value: float, unit: str, dimensions: dict[str, str]) -> None:
         if dimensions == SERVICE_DIMENSION:
-            metrics.add_metric(name=name, unit=MetricUnit(unit), value=value)
+            with _EMF_LOCK:
+                metrics.add_metric(name=name, unit=MetricUnit(unit), value=value)
             return
         with single_metric(name=name, unit=MetricUnit(unit), value=value, namespace=NAMESPACE) as metric:
             for key, dim_value in dimensions.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from wacast.domain.accounts import Account, AccountSettings, ApiKey, User
 from wacast.domain.campaigns import Campaign, CampaignStatus, DispatchState, StoredContactIds
@@ -101,6 +101,14 @@ class DeadLetterQueue(Queue, Protocol):
     def redrives(self, max_results: int = 10) -> list[MoveTask]: ...
 
 
+class SendsTo(NamedTuple):
+    """The newest sends to a phone, and whether they are all of them (the conversation was read to its start):
+    only then does a receipt's provider id that none of them has mean it is for none of them."""
+
+    messages: Iterator[Message]
+    complete: bool
+
+
 class MessageRepository(Protocol):
     def create(self, message: Message) -> bool:
         """Write a new message (a campaign's is listed in the campaign's listing). False if that id already
@@ -138,7 +146,7 @@ class MessageRepository(Protocol):
         write and moves the campaign counters atomically. Raises StaleState if the condition fails."""
         ...
 
-    def sends_to(self, account_id: str, sender_id: str, phone: str) -> Iterator[Message]:
+    def sends_to(self, account_id: str, sender_id: str, phone: str) -> SendsTo:
         """The account's newest messages from `sender_id` to `phone` (a bounded number), newest first, read a
         few at a time as the caller goes on: where a receipt that does not name its message finds it, by its
         provider id, or proves an unproven send (the driver called, the outcome not recorded)."""

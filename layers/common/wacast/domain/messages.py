@@ -148,6 +148,9 @@ class Message(BaseModel):
     driver_called_at: datetime | None = None
     #: When its recipient first answered it (a reply linked to it: services/replies.py).
     replied_at: datetime | None = None
+    #: Its creation is counted from the table's stream (every message written since that began; one written
+    #: before was counted by its own transaction). Stored, never shown.
+    counted_on_insert: bool = Field(default=False, exclude=True)
 
 
 def is_unproven(message: Message) -> bool:

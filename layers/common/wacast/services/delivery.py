@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import random
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -235,20 +236,7 @@ class DeliveryService:
         return int(INLINE_WAIT_LIMIT)
 
     def _send(self, message: Message, sender: Sender) -> Disposition:
-        now = self.clock.now()
-        # One write claims the message and records that the driver is called next: nothing that can fail
-        # stands between the two, so a worker that dies after this write may have reached WhatsApp (UNKNOWN).
-        claimed = self.messages.transition(
-            message,
-            S.SENDING,
-            now,
-            detail=f"claimed by {self.config.host_id}",
-            changes={
-                "lease_owner": self.config.host_id,
-                "lease_expires_at": now + timedelta(seconds=self.config.lease_seconds),
-                "driver_called_at": now,
-            },
-        )
+        claimed = self._claim(message)
         started = self.clock.now()
         try:
             # a fallback attempt is another write to WhatsApp from the same number: it needs its own slot
@@ -273,6 +261,32 @@ class DeliveryService:
             except Exception:
                 logger.exception("the governor could not weigh a send", message_id=claimed.id)
         return disposition
+
+    def _claim(self, message: Message) -> Message:
+        """One write claims the message and records that the driver is called next: nothing that can fail
+        stands between the two, so a worker that dies after this write may have reached WhatsApp (UNKNOWN).
+        The lease names this attempt: when the write went through but its answer was lost (the SDK's retry
+        then finds the condition failed), the message read again shows the attempt's own claim, and the
+        send goes on, rather than waiting out the lease to end UNKNOWN."""
+        now = self.clock.now()
+        owner = f"{self.config.host_id}/{uuid.uuid4().hex[:12]}"
+        try:
+            return self.messages.transition(
+                message,
+                S.SENDING,
+                now,
+                detail=f"claimed by {self.config.host_id}",
+                changes={
+                    "lease_owner": owner,
+                    "lease_expires_at": now + timedelta(seconds=self.config.lease_seconds),
+                    "driver_called_at": now,
+                },
+            )
+        except StaleState:
+            current = self.messages.get(message.id)
+            if current is not None and current.status is S.SENDING and current.lease_owner == owner:
+                return current
+            raise
 
     def _record_send(self, sender: Sender) -> None:
         """A driver call can take seconds after its slot was reserved: the next slot of this sender also

@@ -81,6 +81,8 @@ class WindowCount:
         """`created`: written by this window; `found`: there already, as read now."""
         self.ids.update(m.id for m in created)
         for message in found:
+            if not message.counted_on_insert:
+                continue  # written before creations were counted from the stream: never in `inserted`
             if self.counted_through is None or message.created_at > self.counted_through:
                 self.ids.add(message.id)  # left by an attempt that never committed: this window counts it
                 self.latest = message.created_at if self.latest is None else max(self.latest, message.created_at)

@@ -123,11 +123,15 @@ class EventsService:
         send it proves (_prove_send)."""
         assert receipt.recipient is not None
         unproven: list[Message] = []
-        for message in self.messages.sends_to(receipt.account_id, receipt.sender_id, receipt.recipient):
+        sends = self.messages.sends_to(receipt.account_id, receipt.sender_id, receipt.recipient)
+        for message in sends.messages:
             if message.provider_message_id == receipt.provider_message_id:
                 return message
             if is_unproven(message):
                 unproven.append(message)
+        if not sends.complete:  # an older send, beyond what was read, may have this id: prove nothing
+            logger.info("receipt not matched among the newest sends", provider_id=receipt.provider_message_id)
+            return None
         return self._prove_send(receipt, unproven)
 
     def on_incoming(self, event: IncomingEvent) -> bool:

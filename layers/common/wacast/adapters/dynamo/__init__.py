@@ -6,9 +6,11 @@ Key design (each entity module documents its own keys and GSIs):
 - user:     pk USER#{email}    sk USER                 gsi1 ACCT#{account} / USER#{user}
 - sender:   pk ACCT#{account}  sk SENDER#{sender}      gsi1 SENDERS / {sender}
 - campaign: pk ACCT#{account}  sk CAMPAIGN#{campaign}
-- message:  pk MSG#{message}   sk MSG                  gsi4 (keys only) MSGS#{campaign} / {created}_{message}
-            gsi6 (keys only) CONV#{account}#{phone} / {created}_{message}: conversations, receipts the
-            host did not name the message of, unproven sends
+- campaign audience chunk: pk ACCT#{account}  sk CAMPAIGNAUD#{campaign}#{version}#{chunk}  (audience_ids.py)
+- message:  pk MSG#{message}   sk MSG                  gsi6 (keys only) CONV#{account}#{phone} / {created}_{message}:
+            conversations, receipts the host did not name the message of, unproven sends (messages
+            written before listing items: gsi4 (keys only) MSGS#{campaign} / {created}_{message})
+- campaign message listing: pk MSGS#{campaign}  sk {run}#{window seq}#{page} or L{created}#{message} (messages.py)
 - counters of direct messages: pk ACCT#{account}  sk COUNTERS#DIRECT
 - counters ledger: pk COUNTED#{first stream record of a batch}  sk LEDGER  (expires_at: TTL)
 - contact:  pk ACCT#{account}  sk CONTACT#{contact}    gsi1 IMPORT#{account}#{batch} / CONTACT#{contact}

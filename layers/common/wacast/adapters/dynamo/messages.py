@@ -59,6 +59,7 @@ from wacast.domain.messages import (
     StatusChange,
     can_transition,
 )
+from wacast.ports import SendsTo
 
 
 def encode_change(change: StatusChange) -> str:
@@ -118,7 +119,7 @@ class MessageListingModel(TableModel):
 
 
 _FIELDS = tuple(Message.model_fields)
-_SETTABLE = frozenset(_FIELDS) - {"id", "account_id", "status", "history", "created_at", "version"}
+_SETTABLE = frozenset(_FIELDS) - {"id", "account_id", "status", "history", "created_at", "version", "counted_on_insert"}
 
 
 def message_key(message_id: str) -> tuple[str, str]:
@@ -148,6 +149,10 @@ def member_key(message: Message) -> str:
     return f"{round(message.created_at.timestamp() * 1000):014d}_{message.id}"
 
 
+#: Below every listing item's sk (digits or "L..."): where the listing items' part of a listing starts.
+LISTINGS_START = "0"
+
+
 def _listing_cursor(sk: str, offset: int) -> str:
     """A listing's cursor: p{offset}_{the listing item's sk, '#' as '-'} (a cursor's id has no '#'; neither a
     listing sk nor a message id has a '-')."""
@@ -174,8 +179,10 @@ def to_model(message: Message) -> MessageModel:
     return model
 
 
-#: How many of the newest entries of a conversation a receipt that does not name its message looks through.
+#: How many of the newest messages to a phone a receipt that does not name its message looks through...
 SENDS_SCAN = 50
+#: ...among at most this many of the conversation's newest entries (replies are in it too).
+CONVERSATION_SCAN = 200
 #: Messages read per batch while looking (the usual conversation has a few: most lookups read one batch).
 SENDS_CHUNK = 10
 
@@ -183,6 +190,7 @@ SENDS_CHUNK = 10
 def to_domain(model: MessageModel) -> Message:
     data = {name: getattr(model, name) for name in _FIELDS if name != "history"}
     data["history"] = [decode_change(h) for h in model.history or []]
+    data["counted_on_insert"] = bool(model.counted_on_insert)
     return Message.model_validate(data)
 
 
@@ -276,22 +284,34 @@ class DynamoMessageRepository:
     def list_by_campaign(
         self, campaign_id: str, *, status: MessageStatus | None = None, cursor: str | None = None, limit: int = 100
     ) -> tuple[list[Message], str | None]:
-        """A page of the campaign's messages in the order they were listed (run, dispatch window, page; the
-        ones linked through /send after their run's pages), optionally of one status: the ids from the
-        listing items, the items themselves with consistent batch reads. With a status, a page may hold
-        fewer than `limit` (it reads at most SCAN_PAGES x limit ids): follow the cursor."""
+        """A page of the campaign's messages, optionally of one status: first those written before listing
+        items (gsi4's keys, oldest first: a campaign that ran across the change has some), then those of the
+        listing items in their order (run, dispatch window, page; the ones linked through /send last); the
+        items themselves with consistent batch reads. With a status, a page may hold fewer than `limit` (it
+        reads at most SCAN_PAGES x limit ids): follow the cursor."""
         after = cursor_id(cursor, "messages")
-        if after is not None and not after.startswith("p"):
-            return self._list_by_index(campaign_id, status=status, after=after, limit=limit)  # gsi4's cursor
-        start, skip = _listing_position(after) if after is not None else ("", 0)
-        pk = f"MSGS#{campaign_id}"
-        condition = MessageListingModel.sk >= start if start else None
-        listings = MessageListingModel.query(pk, condition, consistent_read=True)
+        if after is None or not after.startswith("p"):  # the first page, or a cursor into gsi4's part
+            items, next_key = self._list_by_index(campaign_id, status=status, after=after, limit=limit)
+            if next_key is not None:
+                return items, encode_cursor("messages", next_key)
+            if len(items) >= limit:
+                return items, encode_cursor("messages", _listing_cursor(LISTINGS_START, 0))
+            more, cursor_after = self._list_by_items(campaign_id, status, LISTINGS_START, 0, limit - len(items))
+            return items + more, cursor_after
+        start, skip = _listing_position(after)
+        return self._list_by_items(campaign_id, status, start, skip, limit)
+
+    def _list_by_items(
+        self, campaign_id: str, status: MessageStatus | None, start: str, skip: int, limit: int
+    ) -> tuple[list[Message], str | None]:
+        """From the listing item `start` (its id at `skip` on), up to `limit` messages and the cursor after."""
+        listings = MessageListingModel.query(
+            f"MSGS#{campaign_id}", MessageListingModel.sk >= start, consistent_read=True
+        )
         budget = SCAN_PAGES * limit if status else limit
         items: list[Message] = []
-        read, seen = 0, False
+        read = 0
         for listing in listings:  # bounded: it returns once `budget` ids are read
-            seen = True
             ids = sorted(listing.ids or ())
             offset = skip if listing.sk == start else 0
             while offset < len(ids):
@@ -301,14 +321,13 @@ class DynamoMessageRepository:
                 found = self._get_many(take, listed_in=listing.sk)
                 items += [m for m in found if status is None or m.status is status]
                 offset, read = offset + len(take), read + len(take)
-        if not seen and after is None:  # a campaign whose messages were all written before listing items
-            return self._list_by_index(campaign_id, status=status, after=None, limit=limit)
         return items, None
 
     def _list_by_index(
         self, campaign_id: str, *, status: MessageStatus | None, after: str | None, limit: int
     ) -> tuple[list[Message], str | None]:
-        """The listing of messages written before listing items: gsi4's keys, oldest first."""
+        """The messages written before listing items: gsi4's keys, oldest first; and the index key after them
+        (None: no more)."""
         group = group_key(campaign_id, "")
         start = None
         if after is not None:  # "{created ms}_{message id}": the index key rebuilt from it
@@ -329,7 +348,7 @@ class DynamoMessageRepository:
                 break
         if not start:
             return items, None
-        return items, encode_cursor("messages", start["gsi4sk"]["S"])
+        return items, start["gsi4sk"]["S"]
 
     def _get_many(self, ids: Sequence[str], listed_in: str | None = None) -> list[Message]:
         """The items of `ids`, in that order, with consistent reads (100 per batch). With `listed_in`, only
@@ -340,7 +359,7 @@ class DynamoMessageRepository:
         for begin in range(0, len(ids), 100):
             keys = [message_key(i) for i in ids[begin : begin + 100]]
             for model in MessageModel.batch_get(keys, consistent_read=True):
-                if listed_in is None or model.listed_in in (None, listed_in):
+                if listed_in is None or model.listed_in == listed_in:  # (a message written before: in gsi4)
                     by_id[model.id] = to_domain(model)
         return [by_id[i] for i in ids if i in by_id]
 
@@ -375,13 +394,18 @@ class DynamoMessageRepository:
         self._write(message, actions, condition)
         return updated
 
-    def sends_to(self, account_id: str, sender_id: str, phone: str) -> Iterator[Message]:
+    def sends_to(self, account_id: str, sender_id: str, phone: str) -> SendsTo:
         query = MessageModel.by_conversation.query(
             conversation_key(account_id, phone),
             scan_index_forward=False,  # the newest first: a receipt is most often about a recent send
-            limit=SENDS_SCAN,
+            limit=CONVERSATION_SCAN,
         )
-        ids = [m.pk.removeprefix("MSG#") for m in query if m.pk.startswith("MSG#")]  # replies share the index
+        keys = [m.pk for m in query]  # keys only: a few hundred bytes each
+        ids = [pk.removeprefix("MSG#") for pk in keys if pk.startswith("MSG#")]  # replies share the index
+        complete = len(keys) < CONVERSATION_SCAN and len(ids) <= SENDS_SCAN
+        return SendsTo(self._read_sends(ids[:SENDS_SCAN], sender_id), complete)
+
+    def _read_sends(self, ids: list[str], sender_id: str) -> Iterator[Message]:
         for start in range(0, len(ids), SENDS_CHUNK):  # keys only, and lagging: read the items, consistently
             yield from (m for m in self._get_many(ids[start : start + SENDS_CHUNK]) if m.sender_id == sender_id)
 
