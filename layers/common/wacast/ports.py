@@ -5,21 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from wacast.domain.accounts import Account, AccountSettings, ApiKey, User
-from wacast.domain.campaigns import Campaign, CampaignStatus, DispatchState, StoredContactIds
-from wacast.domain.contacts import Contact
-from wacast.domain.conversations import Conversation, ConversationEntry, Reply
-from wacast.domain.counters import CounterKey
-from wacast.domain.file_jobs import ExportJob, ImportJob
-from wacast.domain.governor import Cooling
-from wacast.domain.messages import Message, MessageStatus
-from wacast.domain.optout import OptOut
-from wacast.domain.outcomes import SendOutcome
-from wacast.domain.senders import Sender
-from wacast.domain.templates import Template
-from wacast.domain.webhooks import Delivery, WebhookEndpoint, WebhookEvent
+if TYPE_CHECKING:  # annotations only: importing the ports costs a function's cold start nothing more
+    from wacast.domain.accounts import Account, AccountSettings, ApiKey, User
+    from wacast.domain.campaigns import Campaign, CampaignStatus, DispatchState, StoredContactIds
+    from wacast.domain.contacts import Contact
+    from wacast.domain.conversations import Conversation, ConversationEntry, Reply
+    from wacast.domain.counters import CounterKey
+    from wacast.domain.file_jobs import ExportJob, ImportJob
+    from wacast.domain.governor import Cooling
+    from wacast.domain.messages import Message, MessageStatus
+    from wacast.domain.optout import OptOut
+    from wacast.domain.outcomes import SendOutcome
+    from wacast.domain.senders import Sender
+    from wacast.domain.templates import Template
+    from wacast.domain.webhooks import Delivery, WebhookEndpoint, WebhookEvent
 
 
 class Clock(Protocol):
