@@ -38,7 +38,7 @@ class SendsJournal:
                         if len(entries) > 2 * self.recent.capacity:
                             del entries[: self.recent.capacity]  # bounded: only the newest can be kept
         except FileNotFoundError:
-            pass
+            logger.info("no recent sends journaled yet", path=str(self.path))  # a first start
         except OSError as exc:  # unreadable: those receipts are found by their recipient
             logger.warning("could not read the recent sends", error=str(exc))
         self.recent.restore(entries)

@@ -9,7 +9,7 @@ import { Field } from "../components/Field";
 import { Empty, LoadError, Loading, Notice } from "../components/feedback";
 import { Page, Section } from "../components/Page";
 import { formatNumber, formatPercent } from "../lib/format";
-import { TableWrap } from "../components/TableWrap";
+import { DataTable } from "../components/DataTable";
 
 /** Failed messages read per campaign to tally the reasons (the API has no aggregate of them yet). */
 const REASONS_PER_CAMPAIGN = 500;
@@ -160,43 +160,26 @@ export function Analytics() {
           </Section>
           <Section title="By campaign">
             <CampaignsChart rows={rows.map((r) => ({ name: r.campaign.name, funnel: r.funnel }))} />
-            <TableWrap label="Funnel of each campaign">
-              <table>
-                <caption className="visually-hidden">Funnel of each campaign</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Campaign</th>
-                    <th scope="col">Started</th>
-                    <th scope="col">Sent</th>
-                    <th scope="col">Delivered</th>
-                    <th scope="col">Read</th>
-                    <th scope="col">Failed</th>
-                    <th scope="col">Skipped</th>
-                    <th scope="col">Unknown</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {rows.map(({ campaign, funnel }) => (
-                    <tr key={campaign.id}>
-                      <th scope="row">
-                        <Link to={`/campaigns/${campaign.id}`}>{campaign.name}</Link>
-                      </th>
-                      <td className="nowrap">{dayOf(campaign)}</td>
-                      <td>{formatNumber(funnel.sent)}</td>
-                      <td>
-                        {formatNumber(funnel.delivered)} <span className="muted">{formatPercent(funnel.delivered, funnel.sent)}</span>
-                      </td>
-                      <td>
-                        {formatNumber(funnel.read)} <span className="muted">{formatPercent(funnel.read, funnel.sent)}</span>
-                      </td>
-                      <td>{formatNumber(funnel.failed)}</td>
-                      <td>{formatNumber(funnel.skipped)}</td>
-                      <td>{formatNumber(funnel.unknown)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableWrap>
+            <DataTable label="Funnel of each campaign" columns={["Campaign", "Started", "Sent", "Delivered", "Read", "Failed", "Skipped", "Unknown"]}>
+              {rows.map(({ campaign, funnel }) => (
+                <tr key={campaign.id}>
+                  <th scope="row">
+                    <Link to={`/campaigns/${campaign.id}`}>{campaign.name}</Link>
+                  </th>
+                  <td className="nowrap">{dayOf(campaign)}</td>
+                  <td>{formatNumber(funnel.sent)}</td>
+                  <td>
+                    {formatNumber(funnel.delivered)} <span className="muted">{formatPercent(funnel.delivered, funnel.sent)}</span>
+                  </td>
+                  <td>
+                    {formatNumber(funnel.read)} <span className="muted">{formatPercent(funnel.read, funnel.sent)}</span>
+                  </td>
+                  <td>{formatNumber(funnel.failed)}</td>
+                  <td>{formatNumber(funnel.skipped)}</td>
+                  <td>{formatNumber(funnel.unknown)}</td>
+                </tr>
+              ))}
+            </DataTable>
           </Section>
         </>
       ) : null}

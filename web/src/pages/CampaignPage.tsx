@@ -15,7 +15,7 @@ import { formatDateTime, formatDuration, formatNumber, formatPercent } from "../
 import { describePolicy } from "../lib/pacing";
 import { describeCron } from "../lib/schedule";
 import { LIVE_STATUSES, progressOf } from "./Campaigns";
-import { TableWrap } from "../components/TableWrap";
+import { DataTable } from "../components/DataTable";
 
 /** Receipts (delivered, read) keep coming after the last send: a campaign that completed recently with
  * messages still short of read is watched a while longer. */
@@ -285,41 +285,26 @@ function MessageList({ campaignId, live }: { campaignId: string; live: boolean }
       {messages.isError ? <LoadError error={messages.error} retry={() => messages.refetch()} /> : null}
       {messages.data && messages.data.items.length === 0 ? <Empty title={status ? `No ${messageStatusLabel(status).toLowerCase()} message` : "No message yet"} /> : null}
       {messages.data && messages.data.items.length ? (
-        <TableWrap label="Messages of this campaign">
-          <table className="stack-on-phone">
-            <caption className="visually-hidden">Messages of this campaign</caption>
-            <thead>
-              <tr>
-                <th scope="col">To</th>
-                <th scope="col">Status</th>
-                <th scope="col">Message</th>
-                <th scope="col">Connection</th>
-                <th scope="col">Why / detail</th>
-                <th scope="col">Updated</th>
-              </tr>
-            </thead>
-            <tbody>
-              {messages.data.items.map((m) => (
-                <tr key={m.id}>
-                  <th scope="row" className="nowrap">
-                    {m.phone}
-                  </th>
-                  <td data-label="Status">
-                    <MessageBadge status={m.status} />
-                  </td>
-                  <td data-label="Message" className="message-text">{m.body || <span className="muted">—</span>}</td>
-                  <td data-label="Connection">
-                    {m.driver ?? "—"}
-                    {m.fallback_used ? <span className="cell-note">fallback</span> : null}
-                    {m.attempts > 1 ? <span className="cell-note">{m.attempts} attempts</span> : null}
-                  </td>
-                  <td data-label="Detail" className="reason">{m.last_error ?? m.history?.[m.history.length - 1]?.detail ?? ""}</td>
-                  <td data-label="Updated" className="nowrap">{formatDateTime(m.updated_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+        <DataTable label="Messages of this campaign" columns={["To", "Status", "Message", "Connection", "Why / detail", "Updated"]} className="stack-on-phone">
+          {messages.data.items.map((m) => (
+            <tr key={m.id}>
+              <th scope="row" className="nowrap">
+                {m.phone}
+              </th>
+              <td data-label="Status">
+                <MessageBadge status={m.status} />
+              </td>
+              <td data-label="Message" className="message-text">{m.body || <span className="muted">—</span>}</td>
+              <td data-label="Connection">
+                {m.driver ?? "—"}
+                {m.fallback_used ? <span className="cell-note">fallback</span> : null}
+                {m.attempts > 1 ? <span className="cell-note">{m.attempts} attempts</span> : null}
+              </td>
+              <td data-label="Detail" className="reason">{m.last_error ?? m.history?.[m.history.length - 1]?.detail ?? ""}</td>
+              <td data-label="Updated" className="nowrap">{formatDateTime(m.updated_at)}</td>
+            </tr>
+          ))}
+        </DataTable>
       ) : null}
       {messages.data ? (
         <Pager

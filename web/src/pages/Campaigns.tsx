@@ -5,7 +5,7 @@ import { CampaignBadge } from "../components/Badge";
 import { Empty, LoadError, Loading } from "../components/feedback";
 import { Page } from "../components/Page";
 import { formatDateTime, formatNumber } from "../lib/format";
-import { TableWrap } from "../components/TableWrap";
+import { DataTable } from "../components/DataTable";
 
 export const LIVE_STATUSES = new Set(["running", "paused", "scheduled"]);
 
@@ -49,46 +49,31 @@ export function Campaigns() {
 
 export function CampaignTable({ campaigns }: { campaigns: Campaign[] }) {
   return (
-    <TableWrap label="Campaigns">
-      <table className="stack-on-phone">
-        <caption className="visually-hidden">Campaigns</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Status</th>
-            <th scope="col">Progress</th>
-            <th scope="col">Read</th>
-            <th scope="col">Failed</th>
-            <th scope="col">Created</th>
+    <DataTable label="Campaigns" columns={["Name", "Status", "Progress", "Read", "Failed", "Created"]} className="stack-on-phone">
+      {campaigns.map((c) => {
+        const { done, total } = progressOf(c);
+        return (
+          <tr key={c.id}>
+            <th scope="row">
+              <Link to={`/campaigns/${c.id}`}>{c.name}</Link>
+            </th>
+            <td data-label="Status">
+              <CampaignBadge status={c.status} />
+            </td>
+            <td data-label="Progress">
+              <div className="mini-progress">
+                <progress max={total || 1} value={done} aria-label={`${c.name}: ${done} of ${total} done`} />
+                <span>
+                  {formatNumber(done)} / {formatNumber(total)}
+                </span>
+              </div>
+            </td>
+            <td data-label="Read">{formatNumber(c.counters.read)}</td>
+            <td data-label="Failed">{formatNumber(c.counters.failed)}</td>
+            <td data-label="Created" className="nowrap">{formatDateTime(c.created_at)}</td>
           </tr>
-        </thead>
-        <tbody>
-          {campaigns.map((c) => {
-            const { done, total } = progressOf(c);
-            return (
-              <tr key={c.id}>
-                <th scope="row">
-                  <Link to={`/campaigns/${c.id}`}>{c.name}</Link>
-                </th>
-                <td data-label="Status">
-                  <CampaignBadge status={c.status} />
-                </td>
-                <td data-label="Progress">
-                  <div className="mini-progress">
-                    <progress max={total || 1} value={done} aria-label={`${c.name}: ${done} of ${total} done`} />
-                    <span>
-                      {formatNumber(done)} / {formatNumber(total)}
-                    </span>
-                  </div>
-                </td>
-                <td data-label="Read">{formatNumber(c.counters.read)}</td>
-                <td data-label="Failed">{formatNumber(c.counters.failed)}</td>
-                <td data-label="Created" className="nowrap">{formatDateTime(c.created_at)}</td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </TableWrap>
+        );
+      })}
+    </DataTable>
   );
 }

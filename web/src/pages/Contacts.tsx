@@ -13,7 +13,7 @@ import { Page, Section } from "../components/Page";
 import { Pager, useCursorPager } from "../components/Pager";
 import { formatDateTime, formatNumber } from "../lib/format";
 import { useFormErrors } from "../lib/useFormErrors";
-import { TableWrap } from "../components/TableWrap";
+import { DataTable } from "../components/DataTable";
 
 /** How many contacts a search reads (the API has no search yet: the console filters what it reads). */
 export const SEARCH_SCAN_LIMIT = 5000;
@@ -176,88 +176,71 @@ function ContactTable({ contacts, canOptIn }: { contacts: Contact[]; canOptIn: b
           {problem}
         </div>
       ) : null}
-      <TableWrap label="Contacts">
-        <table className="contacts-table stack-on-phone">
-          <caption className="visually-hidden">Contacts</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Phone</th>
-              <th scope="col">Tags</th>
-              <th scope="col">Fields</th>
-              <th scope="col">Status</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {contacts.map((contact) => (
-              <tr key={contact.id}>
-                <th scope="row">{contact.name || <span className="muted">no name</span>}</th>
-                <td data-label="Phone" className="nowrap">{contact.phone}</td>
-                <td data-label="Tags">
-                  {contact.tags.map((t) => (
-                    <span className="tag" key={t}>
-                      {t}
-                    </span>
-                  ))}
-                </td>
-                <td data-label="Fields" className="attributes">
-                  {Object.entries(contact.attributes)
-                    .slice(0, 4)
-                    .map(([k, v]) => (
-                      <span key={k}>
-                        <span className="muted">{k}:</span> {v}
-                      </span>
-                    ))}
-                </td>
-                <td data-label="Status">
-                  {contact.opted_out ? (
-                    <span className="badge badge--danger" title={`since ${formatDateTime(contact.opted_out_at)} (${contact.opted_out_source ?? "?"})`}>
-                      Opted out
-                    </span>
-                  ) : (
-                    <span className="badge badge--success">Can receive</span>
-                  )}
-                </td>
-                <td className="cell-actions">
-                  {contact.opted_out ? (
-                    canOptIn ? (
-                      <ConfirmButton
-                        className="button--small"
-                        tone="default"
-                        question="Only when they asked to hear from you again. Opt in?"
-                        confirmLabel="Opt in"
-                        onConfirm={() => optIn.mutateAsync(contact.phone)}
-                      >
-                        Opt in
-                      </ConfirmButton>
-                    ) : null
-                  ) : (
-                    <button
-                      type="button"
-                      className="button button--small button--secondary"
-                      onClick={() => optOut.mutate(contact.phone)}
-                      aria-label={`Opt out ${contact.name || contact.phone}`}
-                    >
-                      Opt out
-                    </button>
-                  )}
+      <DataTable label="Contacts" columns={["Name", "Phone", "Tags", "Fields", "Status"]} actions className="contacts-table stack-on-phone">
+        {contacts.map((contact) => (
+          <tr key={contact.id}>
+            <th scope="row">{contact.name || <span className="muted">no name</span>}</th>
+            <td data-label="Phone" className="nowrap">{contact.phone}</td>
+            <td data-label="Tags">
+              {contact.tags.map((t) => (
+                <span className="tag" key={t}>
+                  {t}
+                </span>
+              ))}
+            </td>
+            <td data-label="Fields" className="attributes">
+              {Object.entries(contact.attributes)
+                .slice(0, 4)
+                .map(([k, v]) => (
+                  <span key={k}>
+                    <span className="muted">{k}:</span> {v}
+                  </span>
+                ))}
+            </td>
+            <td data-label="Status">
+              {contact.opted_out ? (
+                <span className="badge badge--danger" title={`since ${formatDateTime(contact.opted_out_at)} (${contact.opted_out_source ?? "?"})`}>
+                  Opted out
+                </span>
+              ) : (
+                <span className="badge badge--success">Can receive</span>
+              )}
+            </td>
+            <td className="cell-actions">
+              {contact.opted_out ? (
+                canOptIn ? (
                   <ConfirmButton
                     className="button--small"
-                    question={`Delete ${contact.name || contact.phone}?`}
-                    confirmLabel="Delete"
-                    onConfirm={() => remove.mutateAsync(contact.id)}
+                    tone="default"
+                    question="Only when they asked to hear from you again. Opt in?"
+                    confirmLabel="Opt in"
+                    onConfirm={() => optIn.mutateAsync(contact.phone)}
                   >
-                    Delete
+                    Opt in
                   </ConfirmButton>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableWrap>
+                ) : null
+              ) : (
+                <button
+                  type="button"
+                  className="button button--small button--secondary"
+                  onClick={() => optOut.mutate(contact.phone)}
+                  aria-label={`Opt out ${contact.name || contact.phone}`}
+                >
+                  Opt out
+                </button>
+              )}
+              <ConfirmButton
+                className="button--small"
+                question={`Delete ${contact.name || contact.phone}?`}
+                confirmLabel="Delete"
+                onConfirm={() => remove.mutateAsync(contact.id)}
+              >
+                Delete
+              </ConfirmButton>
+            </td>
+          </tr>
+        ))}
+      </DataTable>
     </>
   );
 }

@@ -15,7 +15,7 @@ import { QrCode } from "../components/QrCode";
 import { formatDateTime, formatRelative } from "../lib/format";
 import { describePolicy } from "../lib/pacing";
 import { useFormErrors } from "../lib/useFormErrors";
-import { TableWrap } from "../components/TableWrap";
+import { DataTable } from "../components/DataTable";
 
 const DRIVER_NAMES: Record<string, string> = {
   neonize: "neonize (WhatsApp multi-device)",
@@ -229,71 +229,56 @@ function SenderCard({
         </div>
       ) : null}
 
-      <TableWrap label={`Connections of ${title}`}>
-        <table>
-          <caption className="visually-hidden">Connections of {title}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Connection</th>
-              <th scope="col">State</th>
-              <th scope="col">Since</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
+      <DataTable label={`Connections of ${title}`} columns={["Connection", "State", "Since"]} actions>
+        {sender.drivers.map((driver, index) => {
+          const session = sender.status.drivers[driver] ?? {};
+          // A sender connected before its connections reported (the local stack's simulated sender)
+          // shows the number's state on its primary.
+          const reported = session.state ?? "new";
+          const derived = reported === "new" && index === 0 && sender.status.state === "connected";
+          const state = derived ? "connected" : reported;
+          const since = derived ? sender.status.since : session.since;
+          return (
+            <tr key={driver}>
+              <th scope="row">
+                {index === 0 ? "Primary" : "Fallback"}: {DRIVER_NAMES[driver] ?? driver}
+                {session.error ? <span className="cell-note">{session.error}</span> : null}
               </th>
-            </tr>
-          </thead>
-          <tbody>
-            {sender.drivers.map((driver, index) => {
-              const session = sender.status.drivers[driver] ?? {};
-              // A sender connected before its connections reported (the local stack's simulated sender)
-              // shows the number's state on its primary.
-              const reported = session.state ?? "new";
-              const derived = reported === "new" && index === 0 && sender.status.state === "connected";
-              const state = derived ? "connected" : reported;
-              const since = derived ? sender.status.since : session.since;
-              return (
-                <tr key={driver}>
-                  <th scope="row">
-                    {index === 0 ? "Primary" : "Fallback"}: {DRIVER_NAMES[driver] ?? driver}
-                    {session.error ? <span className="cell-note">{session.error}</span> : null}
-                  </th>
-                  <td>
-                    <SenderBadge state={state} />
-                  </td>
-                  <td>{since ? formatRelative(since) : "—"}</td>
-                  <td className="cell-actions">
-                    {canManage ? (
-                      <>
-                        <button
-                          type="button"
-                          className="button button--small button--primary"
-                          disabled={command.isPending}
-                          onClick={() => command.mutate({ kind: "link", driver })}
-                        >
-                          {state === "connected" ? "Relink" : state === "linking" ? "New code" : "Link"}
-                          <span className="visually-hidden">
-                            {state === "linking" ? " for" : ""} the {index === 0 ? "primary" : "fallback"} connection of {title}
-                          </span>
-                        </button>
-                        {state === "connected" || state === "linking" || state === "disconnected" ? (
-                          <ConfirmButton
-                            className="button--small"
-                            question={`Log out ${driver}? The phone will show this device as removed.`}
-                            confirmLabel="Log out"
-                            onConfirm={() => command.mutateAsync({ kind: "logout", driver })}
-                          >
-                            Log out<span className="visually-hidden"> the {index === 0 ? "primary" : "fallback"} connection of {title}</span>
-                          </ConfirmButton>
-                        ) : null}
-                      </>
+              <td>
+                <SenderBadge state={state} />
+              </td>
+              <td>{since ? formatRelative(since) : "—"}</td>
+              <td className="cell-actions">
+                {canManage ? (
+                  <>
+                    <button
+                      type="button"
+                      className="button button--small button--primary"
+                      disabled={command.isPending}
+                      onClick={() => command.mutate({ kind: "link", driver })}
+                    >
+                      {state === "connected" ? "Relink" : state === "linking" ? "New code" : "Link"}
+                      <span className="visually-hidden">
+                        {state === "linking" ? " for" : ""} the {index === 0 ? "primary" : "fallback"} connection of {title}
+                      </span>
+                    </button>
+                    {state === "connected" || state === "linking" || state === "disconnected" ? (
+                      <ConfirmButton
+                        className="button--small"
+                        question={`Log out ${driver}? The phone will show this device as removed.`}
+                        confirmLabel="Log out"
+                        onConfirm={() => command.mutateAsync({ kind: "logout", driver })}
+                      >
+                        Log out<span className="visually-hidden"> the {index === 0 ? "primary" : "fallback"} connection of {title}</span>
+                      </ConfirmButton>
                     ) : null}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </TableWrap>
+                  </>
+                ) : null}
+              </td>
+            </tr>
+          );
+        })}
+      </DataTable>
 
       {showLink && canManage ? (
         <div className="link-panel">

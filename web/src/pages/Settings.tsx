@@ -13,7 +13,7 @@ import { Empty, FormError, LoadError, Loading, Notice } from "../components/feed
 import { Page, Section } from "../components/Page";
 import { formatDateTime, formatNumber } from "../lib/format";
 import { useFormErrors } from "../lib/useFormErrors";
-import { TableWrap } from "../components/TableWrap";
+import { DataTable } from "../components/DataTable";
 import { Webhooks } from "./Webhooks";
 
 const COUNTRIES = ["IN", "AE", "AU", "BD", "BR", "CA", "DE", "EG", "ES", "FR", "GB", "ID", "IT", "KE", "LK", "MX", "MY", "NG", "NL", "NP", "PH", "PK", "SA", "SG", "TR", "US", "ZA"];
@@ -141,46 +141,30 @@ function ApiKeys() {
       {list.isError ? <LoadError error={list.error} retry={() => list.refetch()} /> : null}
       {list.data && list.data.items.length === 0 ? <Empty title="No API key" /> : null}
       {list.data && list.data.items.length ? (
-        <TableWrap label="API keys">
-          <table>
-            <caption className="visually-hidden">API keys</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Key</th>
-                <th scope="col">Role</th>
-                <th scope="col">Created</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((key) => (
-                <tr key={key.id}>
-                  <th scope="row">{key.name}</th>
-                  <td>
-                    <code>{key.hint}</code>
-                  </td>
-                  <td>
-                    <RoleBadge role={key.role} />
-                  </td>
-                  <td className="nowrap">{formatDateTime(key.created_at)}</td>
-                  <td className="cell-actions">
-                    <ConfirmButton
-                      className="button--small"
-                      question={`Revoke ${key.name}? It stops working at once.`}
-                      confirmLabel="Revoke"
-                      onConfirm={() => revoke.mutateAsync(key.id)}
-                    >
-                      Revoke
-                    </ConfirmButton>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+        <DataTable label="API keys" columns={["Name", "Key", "Role", "Created"]} actions>
+          {list.data.items.map((key) => (
+            <tr key={key.id}>
+              <th scope="row">{key.name}</th>
+              <td>
+                <code>{key.hint}</code>
+              </td>
+              <td>
+                <RoleBadge role={key.role} />
+              </td>
+              <td className="nowrap">{formatDateTime(key.created_at)}</td>
+              <td className="cell-actions">
+                <ConfirmButton
+                  className="button--small"
+                  question={`Revoke ${key.name}? It stops working at once.`}
+                  confirmLabel="Revoke"
+                  onConfirm={() => revoke.mutateAsync(key.id)}
+                >
+                  Revoke
+                </ConfirmButton>
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       ) : null}
       <form
         ref={form.formRef}
@@ -315,48 +299,32 @@ function Operations() {
         </div>
       ) : null}
       {queues.length ? (
-        <TableWrap label="Queue depths">
-          <table>
-            <caption className="visually-hidden">Queue depths</caption>
-            <thead>
-              <tr>
-                <th scope="col">Queue</th>
-                <th scope="col">Waiting</th>
-                <th scope="col">Being handled</th>
-                <th scope="col">Delayed</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
+        <DataTable label="Queue depths" columns={["Queue", "Waiting", "Being handled", "Delayed"]} actions>
+          {queues.map(([name, depth]) => {
+            const dlq = name.endsWith("-dlq") ? (name.slice(0, -4) as DlqName) : null;
+            return (
+              <tr key={name}>
+                <th scope="row">{name}</th>
+                <td>{formatNumber(depth.visible)}</td>
+                <td>{formatNumber(depth.inFlight)}</td>
+                <td>{formatNumber(depth.delayed)}</td>
+                <td className="cell-actions">
+                  {dlq && DLQS.includes(dlq) ? (
+                    <ConfirmButton
+                      className="button--small"
+                      tone="default"
+                      question={`Move every message of ${name} back to ${dlq}?`}
+                      confirmLabel="Redrive"
+                      onConfirm={() => redrive.mutateAsync(dlq).catch(() => undefined)}
+                    >
+                      Redrive
+                    </ConfirmButton>
+                  ) : null}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {queues.map(([name, depth]) => {
-                const dlq = name.endsWith("-dlq") ? (name.slice(0, -4) as DlqName) : null;
-                return (
-                  <tr key={name}>
-                    <th scope="row">{name}</th>
-                    <td>{formatNumber(depth.visible)}</td>
-                    <td>{formatNumber(depth.inFlight)}</td>
-                    <td>{formatNumber(depth.delayed)}</td>
-                    <td className="cell-actions">
-                      {dlq && DLQS.includes(dlq) ? (
-                        <ConfirmButton
-                          className="button--small"
-                          tone="default"
-                          question={`Move every message of ${name} back to ${dlq}?`}
-                          confirmLabel="Redrive"
-                          onConfirm={() => redrive.mutateAsync(dlq).catch(() => undefined)}
-                        >
-                          Redrive
-                        </ConfirmButton>
-                      ) : null}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </TableWrap>
+            );
+          })}
+        </DataTable>
       ) : null}
       {!notOperator ? <Redrives /> : null}
     </Section>
@@ -384,34 +352,21 @@ function Redrives() {
   }
   if (!history.data || history.data.length === 0) return null;
   return (
-    <TableWrap label="Recent redrives">
-      <table>
-        <caption>Recent redrives</caption>
-        <thead>
-          <tr>
-            <th scope="col">Queue</th>
-            <th scope="col">Started</th>
-            <th scope="col">Status</th>
-            <th scope="col">Moved</th>
-          </tr>
-        </thead>
-        <tbody>
-          {history.data.slice(0, 10).map((r) => (
-            <tr key={`${r.queue}-${r.started_at}`}>
-              <td>{r.queue}</td>
-              <td className="nowrap">{formatDateTime(r.started_at)}</td>
-              <td>
-                {r.status}
-                {r.failure_reason ? <span className="cell-note">{r.failure_reason}</span> : null}
-              </td>
-              <td>
-                {formatNumber(r.moved)}
-                {r.to_move != null ? ` of ${formatNumber(r.to_move)}` : ""}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </TableWrap>
+    <DataTable label="Recent redrives" columns={["Queue", "Started", "Status", "Moved"]} showCaption>
+      {history.data.slice(0, 10).map((r) => (
+        <tr key={`${r.queue}-${r.started_at}`}>
+          <td>{r.queue}</td>
+          <td className="nowrap">{formatDateTime(r.started_at)}</td>
+          <td>
+            {r.status}
+            {r.failure_reason ? <span className="cell-note">{r.failure_reason}</span> : null}
+          </td>
+          <td>
+            {formatNumber(r.moved)}
+            {r.to_move != null ? ` of ${formatNumber(r.to_move)}` : ""}
+          </td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }

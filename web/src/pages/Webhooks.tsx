@@ -10,7 +10,7 @@ import { Choices, Field } from "../components/Field";
 import { Empty, FormError, LoadError, Loading } from "../components/feedback";
 import { Section } from "../components/Page";
 import { Pager, useCursorPager } from "../components/Pager";
-import { TableWrap } from "../components/TableWrap";
+import { DataTable } from "../components/DataTable";
 import { formatDateTime, formatRelative } from "../lib/format";
 import { useFormErrors } from "../lib/useFormErrors";
 
@@ -299,64 +299,47 @@ function DeliveryLog({ endpoint, canManage }: { endpoint: WebhookEndpoint; canMa
         <Empty title="No delivery yet">{canManage ? <p>Send a test event to see one.</p> : null}</Empty>
       ) : null}
       {log.data && log.data.items.length ? (
-        <TableWrap label={label}>
-          <table className="stack-on-phone delivery-table">
-            <caption className="visually-hidden">{label}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Event</th>
-                <th scope="col">Status</th>
-                <th scope="col">Response</th>
-                <th scope="col">Tries</th>
-                <th scope="col">When</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
+        <DataTable label={label} columns={["Event", "Status", "Response", "Tries", "When"]} actions className="stack-on-phone delivery-table">
+          {log.data.items.map((delivery) => {
+            const [statusLabel, tone] = DELIVERY[delivery.status] ?? [delivery.status, "neutral"];
+            return (
+              <tr key={delivery.id}>
+                <th scope="row">
+                  <code>{delivery.event_type}</code>
+                  {delivery.replay ? <span className="cell-note">replay {delivery.replay}</span> : null}
                 </th>
+                <td data-label="Status">
+                  <span className={`badge badge--${tone}`}>{statusLabel}</span>
+                  {delivery.error && delivery.error !== `HTTP ${delivery.response_code}` ? <span className="cell-note">{delivery.error}</span> : null}
+                  {delivery.next_attempt_at && delivery.status === "retrying" ? (
+                    <span className="cell-note">next try {formatRelative(delivery.next_attempt_at)}</span>
+                  ) : null}
+                </td>
+                <td data-label="Response">
+                  {delivery.response_code != null ? `HTTP ${delivery.response_code}` : "—"}
+                  {delivery.latency_ms != null ? <span className="cell-note">{delivery.latency_ms} ms</span> : null}
+                </td>
+                <td data-label="Tries">{delivery.attempts}</td>
+                <td data-label="When" className="nowrap">
+                  {formatDateTime(delivery.updated_at)}
+                </td>
+                <td className="cell-actions">
+                  {canManage && delivery.status === "dead" ? (
+                    <button
+                      type="button"
+                      className="button button--secondary button--small"
+                      disabled={replay.isPending || !endpoint.enabled}
+                      title={endpoint.enabled ? undefined : "Enable the endpoint first"}
+                      onClick={() => replay.mutate(delivery)}
+                    >
+                      Replay
+                    </button>
+                  ) : null}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {log.data.items.map((delivery) => {
-                const [statusLabel, tone] = DELIVERY[delivery.status] ?? [delivery.status, "neutral"];
-                return (
-                  <tr key={delivery.id}>
-                    <th scope="row">
-                      <code>{delivery.event_type}</code>
-                      {delivery.replay ? <span className="cell-note">replay {delivery.replay}</span> : null}
-                    </th>
-                    <td data-label="Status">
-                      <span className={`badge badge--${tone}`}>{statusLabel}</span>
-                      {delivery.error && delivery.error !== `HTTP ${delivery.response_code}` ? <span className="cell-note">{delivery.error}</span> : null}
-                      {delivery.next_attempt_at && delivery.status === "retrying" ? (
-                        <span className="cell-note">next try {formatRelative(delivery.next_attempt_at)}</span>
-                      ) : null}
-                    </td>
-                    <td data-label="Response">
-                      {delivery.response_code != null ? `HTTP ${delivery.response_code}` : "—"}
-                      {delivery.latency_ms != null ? <span className="cell-note">{delivery.latency_ms} ms</span> : null}
-                    </td>
-                    <td data-label="Tries">{delivery.attempts}</td>
-                    <td data-label="When" className="nowrap">
-                      {formatDateTime(delivery.updated_at)}
-                    </td>
-                    <td className="cell-actions">
-                      {canManage && delivery.status === "dead" ? (
-                        <button
-                          type="button"
-                          className="button button--secondary button--small"
-                          disabled={replay.isPending || !endpoint.enabled}
-                          title={endpoint.enabled ? undefined : "Enable the endpoint first"}
-                          onClick={() => replay.mutate(delivery)}
-                        >
-                          Replay
-                        </button>
-                      ) : null}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </TableWrap>
+            );
+          })}
+        </DataTable>
       ) : null}
       <Pager
         label={`${label}: pages`}

@@ -49,28 +49,25 @@ class AudienceReader:
             return self.contacts.count(account_id, import_batch=audience.import_batch)
         if audience.tags is not None and len(audience.tags) == 1:
             return self.contacts.count(account_id, tag=audience.tags[0])
-        total, position = 0, Position()
-        for _ in range(MAX_PAGES):
-            page, next_position = self.page(account_id, audience, position, limit=100)
-            total += len(page)
-            if next_position is None:
-                return total
-            position = next_position
-        raise RuntimeError("audience too large to count")
+        return len(self._all_ids(account_id, audience))
 
     def measure(self, account_id: str, audience: Audience) -> tuple[int, list[str]]:
         """`size`, and the ids of an explicit audience that name no contact of the account (in the order
         given), in one read of the list."""
         if audience.contact_ids is None:
             return self.size(account_id, audience), []
+        found = self._all_ids(account_id, audience)
+        return len(found), [i for i in audience.contact_ids if i not in found]
+
+    def _all_ids(self, account_id: str, audience: Audience) -> set[str]:
+        """The ids of every contact the audience has now, read page by page."""
         found: set[str] = set()
-        total, position = 0, Position()
+        position = Position()
         for _ in range(MAX_PAGES):
             page, next_position = self.page(account_id, audience, position, limit=100)
-            total += len(page)
             found.update(c.id for c in page)
             if next_position is None:
-                return total, [i for i in audience.contact_ids if i not in found]
+                return found
             position = next_position
         raise RuntimeError("audience too large to count")
 

@@ -44,7 +44,6 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
@@ -214,11 +213,9 @@ class DynamoMessageRepository:
 
     def __init__(
         self,
-        connection: Connection | None = None,
         retention: timedelta = DEFAULT_RETENTION,
         create_workers: int = CREATE_WORKERS,
     ) -> None:
-        self._connection = connection
         self.retention = retention
         self.create_workers = max(1, create_workers)
 
@@ -232,13 +229,16 @@ class DynamoMessageRepository:
         """Write a new message, alone: one conditional put, no counter item (its INSERT record counts it).
         False when a message with its id exists already (a retry or a re-dispatch): nothing is written.
         A campaign's message is first added to the campaign's listing, in a listing item of its own."""
-        return self._create(message, None if message.campaign_id is None else linked_listing(message), listed=False)
+        if message.campaign_id is None:
+            return self._put(message, None)
+        where = linked_listing(message)
+        self._list([message], where)
+        return self._put(message, where)
 
-    def _create(self, message: Message, where: str | None, *, listed: bool) -> bool:
-        if where is not None and not listed:
-            self._list([message], where)
+    def _put(self, message: Message, listed_in: str | None) -> bool:
+        """The conditional put of a new message (already in the listing item `listed_in`, if any)."""
         model = self._new_model(message)
-        model.listed_in = where
+        model.listed_in = listed_in
         try:
             model.save(condition=MessageModel.pk.does_not_exist())
         except PutError as exc:
@@ -255,7 +255,7 @@ class DynamoMessageRepository:
         nothing twice."""
         if listed_as and messages:
             self._list(messages, listed_as)
-        create = partial(self._create, where=listed_as, listed=True) if listed_as else self.create
+        create = partial(self._put, listed_in=listed_as) if listed_as else self.create
         if self.create_workers == 1 or len(messages) < 2:
             return [create(m) for m in messages]
         with ThreadPoolExecutor(max_workers=min(self.create_workers, len(messages))) as pool:
